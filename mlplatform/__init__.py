@@ -1,0 +1,1 @@
+"""The `mlplatform` command line: local runs of the platform's analysis engines."""

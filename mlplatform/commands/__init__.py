@@ -1,0 +1,1 @@
+"""One module per `mlplatform` subcommand; each exposes `register(subparsers)`."""
