@@ -1,0 +1,59 @@
+"""Acknowledging cdk-nag findings on one specific construct, with a reason.
+
+cdk-nag 3 reports findings through CDK policy validation; an acknowledgement is recorded
+as construct metadata by `Validations.of(construct).acknowledge`. Findings about particular
+IAM actions or resources (IAM5) carry a suffix such as `[Action::s3:Get*]`, so each one is
+acknowledged separately: a blanket acknowledgement would hide the next wildcard someone adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+_METADATA_PREFIX = "Annotation::"
+MIN_REASON_LENGTH = 25
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    """One acknowledgement found in a construct tree."""
+
+    path: str
+    rule: str
+    reason: str
+
+
+def acknowledge(
+    construct: IConstruct,
+    rule_id: str,
+    reason: str,
+    applies_to: Sequence[str] = (),
+) -> None:
+    """Acknowledge `rule_id` (e.g. ``"AwsSolutions-IAM5"``) on `construct` and its children.
+
+    `applies_to` narrows the acknowledgement to named findings such as
+    ``"Action::xray:PutTraceSegments"`` or ``"Resource::*"``; a rule that reports such
+    findings must be acknowledged finding by finding.
+    """
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValueError(
+            f"acknowledgement of {rule_id} on {construct.node.path} needs a specific reason "
+            f"(at least {MIN_REASON_LENGTH} characters), got {reason!r}"
+        )
+    ids = [f"{rule_id}[{item}]" for item in applies_to] if applies_to else [rule_id]
+    cdk.Validations.of(construct).acknowledge(*(cdk.Acknowledgment(id=i, reason=reason) for i in ids))
+
+
+def acknowledgements(root: IConstruct) -> Iterator[AcknowledgementRecord]:
+    """Every acknowledgement recorded on `root` and below, in tree order."""
+    for node in root.node.find_all():
+        for entry in node.node.metadata:
+            if entry.type != cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                continue
+            for key, reason in dict(entry.data).items():
+                rule = key.removeprefix(_METADATA_PREFIX)
+                yield AcknowledgementRecord(node.node.path, rule, str(reason))
