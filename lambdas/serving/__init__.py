@@ -1,0 +1,1 @@
+"""Model serving: prediction cache keys, request validation, endpoint-config naming, prediction API handler."""
