@@ -1,0 +1,1 @@
+"""Feature pipelines: streaming window features (Kinesis) and batch/materialization jobs (Glue Spark)."""
