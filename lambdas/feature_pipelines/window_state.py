@@ -14,6 +14,7 @@ Layout (all bounded by the spec):
   (older events are rejected as late before any lookup). Capped at
   ``max_tracked_event_ids``; evicting raises ``dedupe_floor_ms`` so that an event older
   than what is remembered is rejected rather than possibly counted twice.
+- ``emitted_ms``: the event time of the last feature record emitted for the entity.
 
 The state serialises to compact zlib-compressed JSON (``encode``/``decode``).
 """
@@ -54,6 +55,8 @@ class EntityWindowState:
     distinct: dict[str, DistinctTracker] = field(default_factory=dict)
     seen_ids: dict[str, int] = field(default_factory=dict)
     dedupe_floor_ms: int | None = None
+    # Event time of the last feature record emitted; see windows.emission_time.
+    emitted_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class EntityWindowState:
             "d": {f: {"l": t.last_bucket, "e": t.evicted_through} for f, t in self.distinct.items()},
             "s": self.seen_ids,
             "f": self.dedupe_floor_ms,
+            "e": self.emitted_ms,
         }
 
     @classmethod
@@ -89,6 +93,7 @@ class EntityWindowState:
             distinct=distinct,
             seen_ids={h: int(t) for h, t in data["s"].items()},
             dedupe_floor_ms=data["f"],
+            emitted_ms=data.get("e"),
         )
 
     def encode(self) -> bytes:

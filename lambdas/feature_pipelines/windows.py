@@ -188,3 +188,24 @@ def feature_values(entity: str, state: EntityWindowState, spec: StreamingFeature
             count = sum(agg.counts.get(feature.field, 0) for agg in in_window)
             values[feature.name] = total / count if count else None
     return FeatureValues(entity, state.watermark_ms, values, tuple(lower_bounds))
+
+
+def advance_emission(state: EntityWindowState, outcomes: Iterable[Outcome]) -> int | None:
+    """The event time to write the entity's features under, recorded in `state`.
+
+    The feature store ignores a write whose event time equals the stored one, so a late
+    event that changes the values without moving the watermark would be lost. Such a
+    correction is emitted 1 ms after the previous emission instead: the values are the
+    windows at the watermark, stamped with the first instant the store will accept. A
+    batch of only duplicates re-emits the previous time, which the store treats as a
+    no-op if it already holds it (and writes it if the previous attempt failed).
+    """
+    if state.watermark_ms is None:
+        return None
+    if any(o is Outcome.ACCEPTED for o in outcomes):
+        previous = state.emitted_ms
+        if previous is None or state.watermark_ms > previous:
+            state.emitted_ms = state.watermark_ms
+        else:
+            state.emitted_ms = previous + 1
+    return state.emitted_ms if state.emitted_ms is not None else state.watermark_ms

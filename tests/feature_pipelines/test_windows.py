@@ -10,7 +10,13 @@ from lambdas.common.errors import InputError
 from lambdas.feature_pipelines.stream_events import StreamEvent, parse_event
 from lambdas.feature_pipelines.window_spec import StreamingFeatureSpec
 from lambdas.feature_pipelines.window_state import EntityWindowState
-from lambdas.feature_pipelines.windows import Outcome, apply_event, feature_values
+from lambdas.feature_pipelines.windows import (
+    Outcome,
+    advance_emission,
+    apply_event,
+    apply_events,
+    feature_values,
+)
 from tests.feature_pipelines.window_reference import RawEvent, reference_outcomes, reference_values
 
 SPEC = StreamingFeatureSpec.parse(
@@ -240,3 +246,14 @@ def test_mean_of_window_without_values_is_none() -> None:
     assert values is not None
     assert values.values["amount_mean_1h"] is None
     assert not math.isnan(values.values["amount_sum_10m"])  # type: ignore[arg-type]
+
+
+def test_late_correction_is_emitted_after_the_previous_emission() -> None:
+    state = EntityWindowState()
+    first = [parse_event({"card": "c", "event_id": "a", "event_time": 1000.0}, SPEC)]
+    assert advance_emission(state, apply_events(state, first, SPEC)) == 1_000_000
+    late = [parse_event({"card": "c", "event_id": "b", "event_time": 990.0}, SPEC)]
+    assert advance_emission(state, apply_events(state, late, SPEC)) == 1_000_001
+    assert advance_emission(state, apply_events(state, late, SPEC)) == 1_000_001
+    newer = [parse_event({"card": "c", "event_id": "c", "event_time": 1100.0}, SPEC)]
+    assert advance_emission(state, apply_events(state, newer, SPEC)) == 1_100_000
