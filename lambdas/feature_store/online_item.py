@@ -19,7 +19,7 @@ uses ``put_item_request`` so they all follow the same rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,8 @@ WRITTEN_AT = "written_at"
 FEATURES = "f"
 FINGERPRINT = "fp"
 TTL = "ttl"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CONDITION_EXPRESSION = "attribute_not_exists(pk) OR event_time < :new"
 
@@ -54,7 +56,8 @@ def to_epoch_ms(moment: datetime) -> int:
     """Epoch milliseconds of an aware datetime (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    # Integer arithmetic: float timestamps lose the last millisecond on some values.
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def from_epoch_ms(epoch_ms: int) -> datetime:
