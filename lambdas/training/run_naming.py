@@ -1,0 +1,47 @@
+"""Names and S3 locations of one retraining run, derived from the execution."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+#: SageMaker job names: 63 characters of [a-zA-Z0-9-]; the pipeline appends "-" + 8 characters.
+_JOB_NAME_MAX = 63
+_SUFFIX_LEN = 9
+_RUN_ID_LEN = len("20240101T000000")
+
+
+def sanitize_name(text: str) -> str:
+    cleaned = re.sub(r"[^a-zA-Z0-9-]+", "-", text).strip("-")
+    return re.sub(r"-{2,}", "-", cleaned) or "model"
+
+
+@dataclass(frozen=True)
+class RunNames:
+    run_id: str
+    job_prefix: str
+    training_data_uri: str
+    checkpoint_uri: str
+    output_uri: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_names(
+    model: str, started: datetime, artifact_bucket: str, artifact_prefix: str = "retraining"
+) -> RunNames:
+    """All per-run names. The checkpoint URI is per run, shared by every attempt of that run,
+    which is what lets a retried spot job resume from the previous attempt's checkpoints."""
+    run_id = started.strftime("%Y%m%dT%H%M%S")
+    model_part = sanitize_name(model)[: _JOB_NAME_MAX - _SUFFIX_LEN - _RUN_ID_LEN - 1].strip("-")
+    base = f"s3://{artifact_bucket}/{artifact_prefix.strip('/')}/{sanitize_name(model)}/{run_id}"
+    return RunNames(
+        run_id=run_id,
+        job_prefix=f"{model_part}-{run_id}",
+        training_data_uri=f"{base}/training-set/",
+        checkpoint_uri=f"{base}/checkpoints/",
+        output_uri=f"{base}/output/",
+    )
