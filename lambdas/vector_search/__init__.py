@@ -1,0 +1,1 @@
+"""Vector search: k-NN index specs, chunking, bulk indexing, search with exact re-ranking."""
