@@ -6,6 +6,7 @@ batches, retries and talks to DynamoDB and S3 with boto3, and emits EMF metrics.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -323,11 +324,20 @@ class FeatureStoreClient:
             if isinstance(c, RejectedRecord)
         }
         offline_keys = self._write_offline(definition, valid, now_ms) if valid else []
-        if len(valid) <= 1:
-            outcomes = [self._write_online(definition, rec, now_ms) for rec in valid]
+        # Records of one entity are written in batch order (so labels and the winner of
+        # equal event times are deterministic); different entities are written in parallel.
+        by_entity: dict[str, list[ValidRecord]] = {}
+        for rec in valid:
+            by_entity.setdefault(rec.entity_id, []).append(rec)
+
+        def write_entity(recs: list[ValidRecord]) -> list[tuple[ValidRecord, WriteOutcome]]:
+            return [(rec, self._write_online(definition, rec, now_ms)) for rec in recs]
+
+        if len(by_entity) <= 1:
+            written = [write_entity(recs) for recs in by_entity.values()]
         else:
-            outcomes = list(self._pool().map(lambda r: self._write_online(definition, r, now_ms), valid))
-        for rec, outcome in zip(valid, outcomes, strict=True):
+            written = list(self._pool().map(write_entity, by_entity.values()))
+        for rec, outcome in itertools.chain.from_iterable(written):
             results[rec.index] = PutResult(rec.index, rec.entity_id, outcome)
         response = PutResponse(group, [results[i] for i in range(len(records))], offline_keys)
         self.metrics.emit(

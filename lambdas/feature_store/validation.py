@@ -172,6 +172,11 @@ def validate_record(
         return RejectedRecord(
             index,
             entity_id,
-            (Problem("record", f"online item would be {size} bytes, over the DynamoDB limit of 400 KB ({MAX_ITEM_BYTES} bytes)"),),
+            (
+                Problem(
+                    "record",
+                    f"online item would be {size} bytes, over the DynamoDB limit of 400 KB ({MAX_ITEM_BYTES} bytes)",
+                ),
+            ),
         )
     return ValidRecord(index, entity_id, event_time_ms, tuple(values), encoded)
