@@ -1,0 +1,91 @@
+"""Power analysis for a two-sided comparison of a treatment with control.
+
+Sizes are total units across the two arms; ``control_share`` is the control's share of
+them (0.5 for an even split). Formulas are the normal approximations used by
+``statsmodels.stats.power.NormalIndPower`` and
+``statsmodels.stats.proportion.samplesize_proportions_2indep_onetail``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import special
+
+
+def _z(q: float) -> float:
+    return float(special.ndtri(q))
+
+
+def _per_unit_variance(variance_control: float, variance_treatment: float, control_share: float) -> float:
+    """Variance of the difference times the total number of units."""
+    return variance_control / control_share + variance_treatment / (1 - control_share)
+
+
+def required_sample_size(
+    effect: float,
+    variance_control: float,
+    variance_treatment: float | None = None,
+    *,
+    control_share: float = 0.5,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Total units needed to detect an absolute ``effect`` with the given power."""
+    v_t = variance_control if variance_treatment is None else variance_treatment
+    spread = _per_unit_variance(variance_control, v_t, control_share)
+    return (_z(1 - alpha / 2) + _z(power)) ** 2 * spread / (effect * effect)
+
+
+def power_at(
+    total_n: float,
+    effect: float,
+    variance_control: float,
+    variance_treatment: float | None = None,
+    *,
+    control_share: float = 0.5,
+    alpha: float = 0.05,
+) -> float:
+    """Power of the two-sided test with ``total_n`` units when the true difference is ``effect``."""
+    v_t = variance_control if variance_treatment is None else variance_treatment
+    se = math.sqrt(_per_unit_variance(variance_control, v_t, control_share) / total_n)
+    crit = _z(1 - alpha / 2)
+    shift = abs(effect) / se
+    return float(special.ndtr(shift - crit) + special.ndtr(-shift - crit))
+
+
+def minimum_detectable_effect(
+    total_n: float,
+    variance_control: float,
+    variance_treatment: float | None = None,
+    *,
+    control_share: float = 0.5,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Smallest absolute effect detected with the given power (far tail ignored)."""
+    v_t = variance_control if variance_treatment is None else variance_treatment
+    se = math.sqrt(_per_unit_variance(variance_control, v_t, control_share) / total_n)
+    return (_z(1 - alpha / 2) + _z(power)) * se
+
+
+def proportion_sample_size(
+    p_control: float,
+    effect: float,
+    *,
+    control_share: float = 0.5,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Total units for the pooled two-proportion z-test to detect ``p_control -> p_control + effect``."""
+    p_t = p_control + effect
+    w_c, w_t = control_share, 1 - control_share
+    pooled = w_c * p_control + w_t * p_t
+    sd_null = math.sqrt(pooled * (1 - pooled) * (1 / w_c + 1 / w_t))
+    sd_alt = math.sqrt(p_control * (1 - p_control) / w_c + p_t * (1 - p_t) / w_t)
+    return ((_z(1 - alpha / 2) * sd_null + _z(power) * sd_alt) / effect) ** 2
+
+
+def progress(current_n: float, planned_n: float) -> float:
+    """Share of the planned sample collected so far, capped at 1."""
+    return min(current_n / planned_n, 1.0)
