@@ -1,0 +1,1 @@
+"""Cost domain: price catalog, CI estimate of a cloud assembly, runtime cost and right-sizing."""
