@@ -43,7 +43,8 @@ def next_endpoint_config(
             )
     for variant in targets:
         variant["ModelName"] = model_name
-    request = {k: v for k, v in current.items() if k not in _RESPONSE_ONLY}
+    # Empty optional blocks (e.g. `DataCaptureConfig: {}`) are not valid input to CreateEndpointConfig.
+    request = {k: v for k, v in current.items() if k not in _RESPONSE_ONLY and v not in (None, {}, [])}
     request["EndpointConfigName"] = new_name
     request["ProductionVariants"] = variants
     return request

@@ -1,0 +1,59 @@
+"""Last step of every path: stop what this run started (on failure) and release the lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from lambdas.training.acquire_lock_handler import lock_key
+from lambdas.training.runtime import client, logger, setting, tracer
+
+
+class ReleaseRequest(BaseModel):
+    model: str = Field(min_length=1)
+    execution: str = Field(min_length=1)
+    job_prefix: str | None = None
+    stop_training_jobs: bool = False
+
+
+def _stop_running_jobs(job_prefix: str) -> list[str]:
+    sagemaker = client("sagemaker")
+    stopped: list[str] = []
+    paginator_args: dict[str, Any] = {"NameContains": job_prefix, "StatusEquals": "InProgress"}
+    while True:
+        page = sagemaker.list_training_jobs(**paginator_args)
+        for job in page.get("TrainingJobSummaries", []):
+            # NameContains matches anywhere; only this run's jobs start with its prefix.
+            if job["TrainingJobName"].startswith(job_prefix) and job.get("TrainingJobStatus") == "InProgress":
+                sagemaker.stop_training_job(TrainingJobName=job["TrainingJobName"])
+                stopped.append(job["TrainingJobName"])
+        if not page.get("NextToken"):
+            return stopped
+        paginator_args["NextToken"] = page["NextToken"]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=ReleaseRequest)
+def handler(event: ReleaseRequest, context: LambdaContext) -> dict[str, Any]:
+    stopped = _stop_running_jobs(event.job_prefix) if event.stop_training_jobs and event.job_prefix else []
+    try:
+        client("dynamodb").delete_item(
+            TableName=setting("LOCK_TABLE_NAME"),
+            Key=lock_key(event.model),
+            ConditionExpression="#owner = :me",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":me": {"S": event.execution}},
+        )
+        released = True
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        # Someone else's lock (or none): never delete a lock this run does not hold.
+        released = False
+    logger.info("release", extra={"released": released, "stopped": stopped})
+    return {"released": released, "stopped_jobs": stopped}
