@@ -58,6 +58,12 @@ def feature_digest(features: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(features).encode("utf-8")).hexdigest()
 
 
+def cache_key_for_canonical(model: str, model_version: str, canonical: str) -> str:
+    """Cache partition key from an already computed ``canonical_json`` text."""
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _KEY_SEPARATOR.join((model, model_version, digest))
+
+
 def cache_key(model: str, model_version: str, features: Mapping[str, Any]) -> str:
     """Cache partition key: model, model version and feature digest."""
-    return _KEY_SEPARATOR.join((model, model_version, feature_digest(features)))
+    return cache_key_for_canonical(model, model_version, canonical_json(features))
