@@ -129,7 +129,7 @@ def resolve_usage(
             )
     matches: dict[str, list[ResourceKey]] = {}
     for pattern in usage.resources:
-        is_glob = any(ch in pattern for ch in "*?[")
+        is_glob = _is_glob(pattern)
         matched = [
             k
             for k in keys
@@ -144,11 +144,22 @@ def resolve_usage(
         default = usage.defaults.get(k.resource_type)
         if default is not None:
             resolved[(k.stack, k.logical_id)] = default
-    ordered = sorted(usage.resources.items(), key=lambda item: not any(ch in item[0] for ch in "*?["))
+    ordered = sorted(usage.resources.items(), key=lambda item: not _is_glob(item[0]))
     for pattern, entry in ordered:
-        for k in matches.get(pattern, []):
+        given = set(entry.model_dump(exclude_none=True))
+        targets = matches.get(pattern, [])
+        if _is_glob(pattern):
+            # A glob spans many types: it applies where its fields make sense.
+            targets = [k for k in targets if given <= applicable_fields.get(k.resource_type, frozenset())]
+            if matches.get(pattern) and not targets:
+                problems.append(
+                    Problem(
+                        f"resources.{pattern}", f"no matched resource takes all of {', '.join(sorted(given))}"
+                    )
+                )
+        for k in targets:
             allowed = applicable_fields.get(k.resource_type, frozenset())
-            unused = sorted(set(entry.model_dump(exclude_none=True)) - allowed)
+            unused = sorted(given - allowed)
             if unused:
                 what = (
                     ", ".join(sorted(allowed)) if allowed else "no usage fields (its cost is fixed or free)"
@@ -156,7 +167,8 @@ def resolve_usage(
                 problems.append(
                     Problem(
                         f"resources.{pattern}",
-                        f"{', '.join(unused)} do not apply to {k.resource_type} {k.stack}/{k.logical_id}; it takes {what}",
+                        f"{', '.join(unused)} do not apply to {k.resource_type} {k.stack}/{k.logical_id}; "
+                        f"it takes {what}",
                     )
                 )
                 continue
@@ -174,3 +186,7 @@ def resolve_usage(
     if problems:
         raise InputError(problems, source)
     return resolved
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
