@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from lambdas.common.errors import InputError
+from lambdas.drift.numeric_profile import Column
 
 DEFAULT_MAX_CATEGORIES = 100
 OTHER = "__OTHER__"
@@ -56,7 +57,7 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, str) and value == ""
 
 
-def category_strings(values: ArrayLike) -> tuple[NDArray[np.str_], int]:
+def category_strings(values: Column) -> tuple[NDArray[np.str_], int]:
     """Present values as strings and the number of missing ones (None, NaN, empty string)."""
     array = np.asarray(values, dtype=object).ravel()
     if array.size == 0:
@@ -67,7 +68,7 @@ def category_strings(values: ArrayLike) -> tuple[NDArray[np.str_], int]:
 
 
 def profile_categorical(
-    values: ArrayLike,
+    values: Column,
     *,
     categories: Sequence[str] | None = None,
     max_categories: int = DEFAULT_MAX_CATEGORIES,

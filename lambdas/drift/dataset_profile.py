@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from lambdas.common.errors import InputError
 from lambdas.drift.categorical_profile import (
@@ -25,6 +24,7 @@ from lambdas.drift.categorical_profile import (
 from lambdas.drift.numeric_profile import (
     DEFAULT_BINS,
     DEFAULT_MAX_EXACT,
+    Column,
     NumericProfile,
     merge_numeric,
     profile_numeric,
@@ -43,7 +43,7 @@ class DatasetProfile:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def infer_kind(values: ArrayLike) -> str:
+def infer_kind(values: Column) -> str:
     """numeric for int/float columns (and object columns holding only numbers), else categorical."""
     array = np.asarray(values)
     if array.dtype.kind in "iuf":
@@ -55,11 +55,11 @@ def infer_kind(values: ArrayLike) -> str:
     return "categorical"
 
 
-def _column_length(values: ArrayLike) -> int:
+def _column_length(values: Column) -> int:
     return int(np.asarray(values, dtype=object).shape[0]) if np.ndim(values) else 0
 
 
-def _rows(columns: Mapping[str, ArrayLike]) -> int:
+def _rows(columns: Mapping[str, Column]) -> int:
     lengths = {name: _column_length(v) for name, v in columns.items()}
     if len(set(lengths.values())) > 1:
         raise InputError.single("columns", f"columns have different lengths: {lengths}")
@@ -67,7 +67,7 @@ def _rows(columns: Mapping[str, ArrayLike]) -> int:
 
 
 def profile_baseline(
-    columns: Mapping[str, ArrayLike],
+    columns: Mapping[str, Column],
     *,
     kinds: Mapping[str, str] | None = None,
     bins: int = DEFAULT_BINS,
@@ -93,7 +93,7 @@ def profile_baseline(
     return DatasetProfile(features, _rows(columns), problems)
 
 
-def profile_current(baseline: DatasetProfile, columns: Mapping[str, ArrayLike]) -> DatasetProfile:
+def profile_current(baseline: DatasetProfile, columns: Mapping[str, Column]) -> DatasetProfile:
     """Profile of a window (or a partition of it) on the baseline's frozen bins and categories.
 
     Columns the baseline does not know are left out here; scoring reports them.

@@ -7,15 +7,13 @@ discovery rate: the expected share of flagged features that did not drift.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 CORRECTIONS = ("holm", "bh", "none")
 
 
-def holm(p_values: Sequence[float]) -> NDArray[np.float64]:
+def holm(p_values: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(p_values, dtype=np.float64)
     m = p.size
     if m == 0:
@@ -27,7 +25,7 @@ def holm(p_values: Sequence[float]) -> NDArray[np.float64]:
     return adjusted
 
 
-def benjamini_hochberg(p_values: Sequence[float]) -> NDArray[np.float64]:
+def benjamini_hochberg(p_values: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(p_values, dtype=np.float64)
     m = p.size
     if m == 0:
@@ -39,7 +37,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> NDArray[np.float64]:
     return adjusted
 
 
-def adjust(p_values: Sequence[float], method: str) -> NDArray[np.float64]:
+def adjust(p_values: ArrayLike, method: str) -> NDArray[np.float64]:
     if method == "holm":
         return holm(p_values)
     if method == "bh":

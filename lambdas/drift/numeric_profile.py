@@ -17,7 +17,9 @@ therefore run precisely when the data is small, which is when they matter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -27,6 +29,8 @@ from lambdas.common.errors import InputError
 DEFAULT_BINS = 100
 DEFAULT_MAX_EXACT = 5000
 
+# Anything a column may arrive as: numpy arrays, lists with None, pyarrow-converted lists.
+Column = ArrayLike | Sequence[Any]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -94,7 +98,7 @@ def quantile_edges(sorted_finite: FloatArray, bins: int) -> FloatArray:
     return np.unique(edges)
 
 
-def as_float_array(values: ArrayLike, feature: str) -> FloatArray:
+def as_float_array(values: Column, feature: str) -> FloatArray:
     """Float64 view of a column; None becomes NaN. Non-numeric values are an InputError."""
     try:
         return np.asarray(values, dtype=np.float64).ravel()
@@ -114,7 +118,7 @@ def as_float_array(values: ArrayLike, feature: str) -> FloatArray:
 
 
 def profile_numeric(
-    values: ArrayLike,
+    values: Column,
     *,
     edges: FloatArray | None = None,
     bins: int = DEFAULT_BINS,
