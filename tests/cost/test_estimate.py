@@ -145,7 +145,7 @@ def test_resource_without_type_is_a_clear_error(tmp_path):
 
 
 def test_directory_without_templates_is_a_clear_error(tmp_path):
-    with pytest.raises(InputError, match="no \\*.template.json"):
+    with pytest.raises(InputError, match=r"no \*\.template\.json"):
         read_assembly(tmp_path)
 
 

@@ -76,7 +76,8 @@ def test_refresh_replaces_hosting_and_training_prices_for_the_region(pricing_cli
     assert hosting.date == refreshed.date == "2026-11-01"
     assert "Price List API" in hosting.source and "EU-Hosting:ml.m5.large" in hosting.source
     # prices the API did not return keep their derived value
-    assert refreshed.hosting_hourly("ml.m5.xlarge", "eu-west-1").usd == pytest.approx(0.23 * 1.12)
+    untouched = refreshed.hosting_hourly("ml.m5.xlarge", "eu-west-1")
+    assert untouched is not None and untouched.usd == pytest.approx(0.23 * 1.12)
 
 
 def test_item_without_usd_price_is_skipped():
