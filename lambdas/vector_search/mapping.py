@@ -32,6 +32,8 @@ def structural_fingerprint(spec: IndexSpec) -> str:
         "ef_construction": spec.hnsw.ef_construction,
         "shards": spec.shards,
         "vector_field": spec.vector_field,
+        # Mapped types are fixed too; including them keeps a swap target distinct from its source.
+        "metadata": {name: str(t) for name, t in sorted(spec.metadata.items())},
     }
     return hashlib.sha256(json.dumps(structure, sort_keys=True).encode()).hexdigest()[:10]
 

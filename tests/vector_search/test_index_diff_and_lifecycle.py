@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def test_identical_shapes_need_nothing(spec: IndexSpec) -> None:
     ("field", "value"),
     [("replicas", 3), ("ef_search", 64)],
 )
-def test_dynamic_settings_change_in_place(spec: IndexSpec, field: str, value: int) -> None:
+def test_dynamic_settings_change_in_place(spec: IndexSpec, field: str, value: Any) -> None:
     plan = diff_index(shape_of(spec), replace(shape_of(spec), **{field: value}))
     assert [(c.path, c.kind) for c in plan.changes] == [(field, ChangeKind.IN_PLACE)]
     assert decide(spec, "docs-x", plan) is Action.UPDATE_IN_PLACE
@@ -41,7 +42,7 @@ def test_dynamic_settings_change_in_place(spec: IndexSpec, field: str, value: in
     ],
 )
 def test_structural_changes_need_a_new_index_and_are_refused_by_default(
-    spec: IndexSpec, field: str, value: object
+    spec: IndexSpec, field: str, value: Any
 ) -> None:
     plan = diff_index(shape_of(spec), replace(shape_of(spec), **{field: value}))
     assert [(c.path, c.kind) for c in plan.changes] == [(field, ChangeKind.REQUIRES_NEW_INDEX)]
