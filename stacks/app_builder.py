@@ -1,0 +1,29 @@
+"""Building the CDK app from a validated platform config (used by app.py, tests and benches)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config.models import PlatformConfig
+from stacks.platform_stage import PlatformStage
+
+#: Context that skips asset bundling: structural tests and benches need templates, not bundles.
+SKIP_BUNDLING: Mapping[str, Any] = {"aws:cdk:bundling-stacks": []}
+
+
+def build_app(
+    config: PlatformConfig,
+    *,
+    outdir: str | None = None,
+    nag: bool = True,
+    context: Mapping[str, Any] | None = None,
+) -> tuple[cdk.App, list[PlatformStage]]:
+    app = cdk.App(outdir=outdir, context=dict(context or {}))
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stages = [PlatformStage(app, env.name, config=config, environment=env) for env in config.environments]
+    return app, stages
