@@ -87,7 +87,7 @@ class ExperimentSpec:
 
 
 def _path(where: str, key: str) -> str:
-    return _path(where, key) if where else key
+    return f"{where}.{key}" if where else key
 
 
 class _Reader:
