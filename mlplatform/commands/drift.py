@@ -90,7 +90,7 @@ def read_columns(path: Path) -> dict[str, Column]:
             raise InputError.single(
                 "path", f"unknown file type {suffix!r}; use .csv, .tsv or .parquet", str(path)
             )
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise InputError.single("", f"cannot be read ({exc})", str(path)) from None
     columns: dict[str, Column] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
