@@ -35,7 +35,7 @@ from lambdas.feature_store.reads import (
     full_jitter_delay,
     unique_in_order,
 )
-from lambdas.feature_store.registry import REGISTRY_KEY_PREFIX, FeatureGroup, parse_group
+from lambdas.feature_store.registry import REGISTRY_KEY_PREFIX, FeatureGroup, RegistrySource, parse_group
 from lambdas.feature_store.validation import (
     DEFAULT_MAX_FUTURE_SKEW_MS,
     RejectedRecord,
@@ -54,10 +54,6 @@ _RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
-
-
-class RegistrySource(Protocol):
-    def get(self, name: str) -> FeatureGroup: ...
 
 
 class MetricsSink(Protocol):

@@ -77,8 +77,13 @@ def to_parquet(group: FeatureGroup, records: Sequence[ValidRecord], written_at_m
 def offline_files(
     group: FeatureGroup, records: Sequence[ValidRecord], written_at_ms: int, prefix: str
 ) -> list[OfflineFile]:
-    by_date: dict[str, list[ValidRecord]] = defaultdict(list)
+    # Within a batch the first record of an (entity, event time) wins, as it does online
+    # (later equal event times are UNCHANGED); across batches written_at orders them.
+    first: dict[tuple[str, int], ValidRecord] = {}
     for rec in records:
+        first.setdefault((rec.entity_id, rec.event_time_ms), rec)
+    by_date: dict[str, list[ValidRecord]] = defaultdict(list)
+    for rec in first.values():
         by_date[layout.event_date(rec.event_time_ms)].append(rec)
     files = []
     for date, recs in sorted(by_date.items()):

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -141,6 +141,12 @@ class FeatureGroup(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
+
+
+class RegistrySource(Protocol):
+    """Anything that resolves a group name to its definition (``Registry``, ``TableRegistry``)."""
+
+    def get(self, name: str) -> FeatureGroup: ...
 
 
 class Registry:

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from lambdas.feature_store.client import FeatureStoreClient, NoMetrics
-from lambdas.feature_store.registry import Feature, FeatureGroup, Registry
+from lambdas.feature_store.registry import Dtype, Feature, FeatureGroup, Registry
 
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 TABLE = "features-online"
@@ -22,11 +22,11 @@ def user_group(**overrides: Any) -> FeatureGroup:
         "entity_key": "user_id",
         "owner_team": "risk",
         "features": [
-            Feature(name="txn_count_1h", dtype="int64", max_age_seconds=3600),
-            Feature(name="avg_amount_1d", dtype="float64", max_age_seconds=86400),
-            Feature(name="country", dtype="string"),
-            Feature(name="is_verified", dtype="bool", allow_null=False),
-            Feature(name="score", dtype="float64", allow_nan=True, max_age_seconds=600),
+            Feature(name="txn_count_1h", dtype=Dtype.INT64, max_age_seconds=3600),
+            Feature(name="avg_amount_1d", dtype=Dtype.FLOAT64, max_age_seconds=86400),
+            Feature(name="country", dtype=Dtype.STRING),
+            Feature(name="is_verified", dtype=Dtype.BOOL, allow_null=False),
+            Feature(name="score", dtype=Dtype.FLOAT64, allow_nan=True, max_age_seconds=600),
         ],
     }
     spec.update(overrides)
