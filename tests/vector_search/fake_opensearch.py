@@ -44,6 +44,8 @@ class FakeOpenSearch:
     # Scripted answers that take precedence: (method, path prefix) -> queue of (status, body).
     scripted: dict[tuple[str, str], list[tuple[int, Any]]] = field(default_factory=dict)
     search_handler: Callable[[str, Any], Any] | None = None
+    # Per chunk id, statuses its next bulk items answer with (then 201).
+    bulk_failures: dict[str, list[int]] = field(default_factory=dict)
 
     def client(self, **kwargs: Any) -> OpenSearchClient:
         return OpenSearchClient(
@@ -111,6 +113,8 @@ class FakeOpenSearch:
                 elif self.aliases.get(spec["alias"]) == spec["index"]:
                     del self.aliases[spec["alias"]]
             return 200, {"acknowledged": True}
+        if segments == ["_bulk"]:
+            return self._bulk(body)
         if segments[0] == "_alias":
             target = self.aliases.get(segments[1])
             return (200, {target: {"aliases": {segments[1]: {}}}}) if target else self._not_found(segments[1])
@@ -140,9 +144,43 @@ class FakeOpenSearch:
         if segments[1] == "_mapping":
             self.indices[name]["mappings"]["properties"].update(body["properties"])
             return 200, {"acknowledged": True}
+        if segments[1] == "_delete_by_query":
+            return self._delete_by_query(name, body)
         if segments[1] == "_search" and self.search_handler is not None:
             return 200, self.search_handler(segments[0], body)
         return 400, {"error": {"type": "unsupported", "reason": f"{method} {path}"}}
+
+    def _bulk(self, ndjson: str) -> tuple[int, Any]:
+        lines = [json.loads(line) for line in ndjson.strip().split("\n")]
+        items = []
+        for action, source in zip(lines[0::2], lines[1::2], strict=True):
+            meta = action["index"]
+            doc_id = meta["_id"]
+            queue = self.bulk_failures.get(doc_id, [])
+            if queue:
+                status = queue.pop(0)
+                error = {
+                    "type": "es_rejected_execution_exception"
+                    if status == 429
+                    else "mapper_parsing_exception",
+                    "reason": "scripted failure",
+                }
+                items.append({"index": {"_id": doc_id, "status": status, "error": error}})
+                continue
+            index = self.aliases.get(meta["_index"], meta["_index"])
+            self.documents.setdefault(index, {})[doc_id] = source
+            items.append({"index": {"_id": doc_id, "status": 201, "result": "created"}})
+        return 200, {"took": 1, "errors": any("error" in i["index"] for i in items), "items": items}
+
+    def _delete_by_query(self, index: str, body: Any) -> tuple[int, Any]:
+        term, bounds = body["query"]["bool"]["filter"]
+        doc_id = term["term"]["doc_id"]
+        lowest = bounds["range"]["chunk_index"]["gte"]
+        store = self.documents.get(index, {})
+        doomed = [k for k, v in store.items() if v["doc_id"] == doc_id and v["chunk_index"] >= lowest]
+        for key in doomed:
+            del store[key]
+        return 200, {"deleted": len(doomed)}
 
     def _ism(self, method: str, rest: list[str], body: Any) -> tuple[int, Any]:
         kind, target = rest[0], rest[1]

@@ -1,0 +1,107 @@
+"""Search API (API Gateway REST proxy): `POST /search`.
+
+Body: {"indices": ["docs"], "vector": [...], "k": 10, "oversample": 4, "filters": {...}}.
+400 for invalid requests (each problem names its field), 404 for an unknown index.
+Environment: OPENSEARCH_ENDPOINT, INDEX_SPECS (JSON list of index specs), optional
+DEFAULT_OVERSAMPLE and MAX_K.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lambdas.common.errors import InputError, Problem
+from lambdas.vector_search.http_client import OpenSearchClient
+from lambdas.vector_search.search import hit_view, search
+from lambdas.vector_search.settings import SearchSettings, opensearch_settings, search_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="MLPlatform/VectorSearch")
+app = APIGatewayRestResolver()
+
+
+@cache
+def settings() -> SearchSettings:
+    return search_settings()
+
+
+@cache
+def opensearch_client() -> OpenSearchClient:
+    return opensearch_settings().client()
+
+
+class SearchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    indices: list[str] = Field(min_length=1, max_length=10)
+    vector: list[float] = Field(min_length=1)
+    k: int = Field(default=10, ge=1)
+    oversample: int | None = Field(default=None, ge=1, le=100)
+    filters: dict[str, Any] = Field(default_factory=dict)
+
+
+@app.exception_handler(InputError)
+def _bad_request(error: InputError) -> Response:
+    return Response(
+        status_code=400,
+        content_type=content_types.APPLICATION_JSON,
+        body={
+            "message": "invalid search request",
+            "problems": [{"field": p.field, "reason": p.reason} for p in error.problems],
+        },
+    )
+
+
+def parse_body(raw: Any) -> SearchBody:
+    if not isinstance(raw, dict):
+        raise InputError.single("body", "must be a JSON object")
+    try:
+        return SearchBody.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(
+            [Problem(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()]
+        ) from exc
+
+
+@app.post("/search")
+@tracer.capture_method
+def search_route() -> dict[str, Any]:
+    try:
+        raw = app.current_event.json_body
+    except ValueError as exc:
+        raise InputError.single("body", f"is not valid JSON: {exc}") from exc
+    body = parse_body(raw)
+    config = settings()
+    unknown = [name for name in body.indices if name not in config.indices]
+    if unknown:
+        raise NotFoundError(f"unknown index {unknown[0]!r}; known: {sorted(config.indices)}")
+    if body.k > config.max_k:
+        raise InputError.single("k", f"must be at most {config.max_k}, got {body.k}")
+    result = search(
+        opensearch_client(),
+        [config.indices[name] for name in body.indices],
+        body.vector,
+        k=body.k,
+        oversample=body.oversample or config.default_oversample,
+        filters=body.filters,
+    )
+    metrics.add_metric("Searches", MetricUnit.Count, 1)
+    metrics.add_metric("CandidatesReranked", MetricUnit.Count, result.candidates)
+    return {"hits": [hit_view(hit) for hit in result.hits], "candidates": result.candidates}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
