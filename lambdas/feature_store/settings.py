@@ -30,6 +30,7 @@ class IngestSettings(BaseModel):
 class AthenaSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    table_name: str = Field(min_length=1)
     workgroup: str = Field(min_length=1)
     output_location: str = Field(pattern=r"^s3://")
     glue_database: str = Field(min_length=1)
@@ -60,9 +61,10 @@ def ingest_settings(env: Mapping[str, str] | None = None) -> IngestSettings:
 
 def athena_settings(env: Mapping[str, str] | None = None) -> AthenaSettings:
     env = os.environ if env is None else env
-    _required(env, [ENV_ATHENA_WORKGROUP, ENV_ATHENA_OUTPUT, ENV_GLUE_DATABASE])
+    _required(env, [ENV_TABLE, ENV_ATHENA_WORKGROUP, ENV_ATHENA_OUTPUT, ENV_GLUE_DATABASE])
     try:
         return AthenaSettings(
+            table_name=env[ENV_TABLE],
             workgroup=env[ENV_ATHENA_WORKGROUP],
             output_location=env[ENV_ATHENA_OUTPUT],
             glue_database=env[ENV_GLUE_DATABASE],

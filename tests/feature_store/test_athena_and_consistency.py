@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas.common.errors import InputError
+from lambdas.feature_store import athena_handler
+from lambdas.feature_store.client import registry_item
+from lambdas.feature_store.consistency import DifferenceKind, check_consistency, check_items, training_schema
+from lambdas.feature_store.registry import Dtype, Feature, Registry
+
+from .conftest import TABLE, user_group
+from .test_ingest_handler import FakeContext
+
+
+@pytest.fixture
+def athena_env(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("FEATURE_STORE_TABLE", TABLE)
+    monkeypatch.setenv("FEATURE_STORE_ATHENA_WORKGROUP", "primary")
+    monkeypatch.setenv("FEATURE_STORE_ATHENA_OUTPUT", "s3://results/training-sets/")
+    monkeypatch.setenv("FEATURE_STORE_GLUE_DATABASE", "feature_store")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    dynamodb.put_item(TableName=TABLE, Item=registry_item(user_group()))
+    athena_handler._settings.cache_clear()
+    yield
+    athena_handler._settings.cache_clear()
+
+
+def test_athena_runner_starts_the_generated_query_and_returns_its_output(athena_env: None) -> None:
+    event = {
+        "entity_source": '"ml"."labels"',
+        "timestamp_column": "ts",
+        "requests": [{"group": "user_activity", "features": ["txn_count_1h"]}],
+        "time_range": ["2026-01-01", "2026-01-31"],
+    }
+    result = athena_handler.handler(event, FakeContext())
+    assert result["state"] == "SUCCEEDED"
+    assert result["output_location"].startswith("s3://results/training-sets/")
+    execution = boto3.client("athena", region_name="eu-west-1").get_query_execution(
+        QueryExecutionId=result["query_execution_id"]
+    )["QueryExecution"]
+    assert 'JOIN "feature_store"."user_activity" f' in execution["Query"]
+    again = athena_handler.handler({"query_execution_id": result["query_execution_id"]}, FakeContext())
+    assert again["state"] == "SUCCEEDED"
+
+
+def test_athena_runner_rejects_unknown_groups_and_malformed_events(athena_env: None) -> None:
+    with pytest.raises(InputError, match="unknown feature group 'ghost'"):
+        athena_handler.handler(
+            {"entity_source": "t", "timestamp_column": "ts", "requests": [{"group": "ghost"}]}, FakeContext()
+        )
+    with pytest.raises(InputError, match="requests"):
+        athena_handler.parse_event({"entity_source": "t", "timestamp_column": "ts", "requests": []})
+
+
+def test_poll_loop_stops_when_the_time_budget_runs_out() -> None:
+    class RunningAthena:
+        calls = 0
+
+        def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
+            self.calls += 1
+            return {"QueryExecution": {"Status": {"State": "RUNNING"}, "ResultConfiguration": {}}}
+
+    remaining = iter([60_000, 30_000, 6_000])
+    athena = RunningAthena()
+    result = athena_handler.wait_for(athena, "q1", lambda: next(remaining), sleep=lambda s: None)
+    assert result["state"] == "RUNNING"
+    assert athena.calls == 3
+
+
+def test_identical_schema_has_no_differences_and_survives_json() -> None:
+    group = user_group()
+    schema = training_schema({group: ["txn_count_1h", "country"]})
+    assert check_consistency(schema.model_dump(mode="json"), Registry([group])) == []
+
+
+def test_each_training_serving_difference_is_reported_with_its_reason() -> None:
+    trained = training_schema({user_group(): ["txn_count_1h", "avg_amount_1d", "country"]})
+    features = [f for f in user_group().features if f.name != "country"]
+    features[0] = Feature(name="txn_count_1h", dtype=Dtype.FLOAT64, max_age_seconds=3600)
+    serving = user_group(features=features, schema_version=2, transformation_version="2")
+    diffs = check_consistency(trained, Registry([serving]))
+    assert [(d.feature, d.kind) for d in diffs] == [
+        (None, DifferenceKind.SCHEMA_VERSION_CHANGED),
+        (None, DifferenceKind.TRANSFORMATION_CHANGED),
+        ("txn_count_1h", DifferenceKind.DTYPE_CHANGED),
+        ("country", DifferenceKind.FEATURE_MISSING),
+    ]
+    assert diffs[2].reason == "trained as int64, serving returns float64"
+    assert check_consistency(trained, Registry([]))[0].kind is DifferenceKind.GROUP_MISSING
+
+
+def test_change_to_an_unused_feature_shows_as_fingerprint_change_only() -> None:
+    trained = training_schema({user_group(): ["country"]})
+    extra = Feature(name="new_feature", dtype=Dtype.INT64)
+    serving = user_group(features=[*user_group().features, extra])
+    diffs = check_consistency(trained, Registry([serving]))
+    assert [d.kind for d in diffs] == [DifferenceKind.FINGERPRINT_CHANGED]
+
+
+def test_items_with_a_foreign_fingerprint_are_listed() -> None:
+    group = user_group()
+    diffs = check_items(group, {"u1": group.fingerprint, "u2": "0000000000000000"})
+    assert [d.reason.split("'")[1] for d in diffs] == ["u2"]
