@@ -39,7 +39,7 @@ def ms(moment: datetime) -> int:
 def offline_rows(n: int, seed: int, entities: int = 30) -> list[tuple]:
     rng = np.random.default_rng(seed)
     rows = []
-    for i in range(n):
+    for _ in range(n):
         event_time = DAY0 + timedelta(minutes=int(rng.integers(0, 5 * 24 * 60)))
         written_at = event_time + timedelta(minutes=int(rng.integers(1, 100)))
         rows.append(
