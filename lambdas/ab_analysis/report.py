@@ -148,7 +148,9 @@ td:first-child, th:first-child {{ text-align: left; }}
 <p>Mode: {mode}; alpha {result["alpha"]}; correction {escape(result["correction"])}{progress}.</p>
 <h2>Sample ratio</h2>
 <p class="{"srm-bad" if srm["mismatch"] else ""}">chi-square p = {srm["p_value"]:.3g}{
-        " &mdash; mismatch: no conclusion is drawn" if srm["mismatch"] else " &mdash; consistent with the weights"
+        " &mdash; mismatch: no conclusion is drawn"
+        if srm["mismatch"]
+        else " &mdash; consistent with the weights"
     }</p>
 <table><thead><tr><th>variant</th><th>observed</th><th>expected</th></tr></thead><tbody>{
         srm_rows

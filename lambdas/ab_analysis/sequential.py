@@ -19,9 +19,10 @@ where x = 2 log(1/alpha) + log(1 + x).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 DEFAULT_TUNING_N = 5000.0
 
 
+@functools.lru_cache(maxsize=64)
 def optimal_variance_ratio(alpha: float) -> float:
     """tau^2 / V that minimises the confidence-sequence width at the tuning sample size."""
     c = 2 * math.log(1 / alpha)
@@ -76,6 +78,27 @@ def confidence_radius(variance: Any, tau_sq: Any, alpha: float) -> Any:
     return np.where(v > 0, radius, 0.0)
 
 
+def _scalar_p_value(estimate: float, variance: float, tau_sq: float) -> float:
+    """``msprt_p_value`` for one look without numpy's per-call overhead (the engine's hot path)."""
+    if variance <= 0:
+        return 1.0 if estimate == 0 else 0.0
+    log_lr = 0.5 * math.log(variance / (variance + tau_sq)) + estimate * estimate * tau_sq / (
+        2 * variance * (variance + tau_sq)
+    )
+    return 1.0 if log_lr <= 0 else math.exp(-log_lr)
+
+
+def _scalar_radius(variance: float, tau_sq: float, alpha: float) -> float:
+    if variance <= 0:
+        return 0.0
+    return math.sqrt(
+        variance
+        * (variance + tau_sq)
+        / tau_sq
+        * (2 * math.log(1 / alpha) + math.log((variance + tau_sq) / variance))
+    )
+
+
 @dataclass
 class ComparisonState:
     """Running quantities of one metric x variant comparison."""
@@ -87,6 +110,18 @@ class ComparisonState:
     high: float = math.inf
     relative_low: float = -math.inf
     relative_high: float = math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        # JSON has no infinity: a side the sequence has not bounded yet is written as null.
+        return {
+            "looks": self.looks,
+            "total_n": self.total_n,
+            "min_p_value": self.min_p_value,
+            "low": _finite_or_none(self.low),
+            "high": _finite_or_none(self.high),
+            "relative_low": _finite_or_none(self.relative_low),
+            "relative_high": _finite_or_none(self.relative_high),
+        }
 
 
 @dataclass(frozen=True)
@@ -128,9 +163,9 @@ class SequentialState:
                 f"the new sample ({total_n} units) is smaller than at the previous look "
                 f"({state.total_n}); the state belongs to another experiment or phase",
             )
-        tau_sq = mixture_variance(variance, total_n, self.tuning_n, alpha)
-        p_value = float(msprt_p_value(estimate, variance, tau_sq))
-        radius = float(confidence_radius(variance, tau_sq, alpha))
+        ratio = optimal_variance_ratio(alpha) * total_n / self.tuning_n
+        p_value = _scalar_p_value(estimate, variance, ratio * variance)
+        radius = _scalar_radius(variance, ratio * variance, alpha)
         state.looks += 1
         state.total_n = total_n
         state.min_p_value = min(state.min_p_value, p_value)
@@ -138,8 +173,7 @@ class SequentialState:
         state.high = min(state.high, estimate + radius)
         ci_relative = None
         if relative is not None and relative_variance is not None:
-            tau_rel = mixture_variance(relative_variance, total_n, self.tuning_n, alpha)
-            rel_radius = float(confidence_radius(relative_variance, tau_rel, alpha))
+            rel_radius = _scalar_radius(relative_variance, ratio * relative_variance, alpha)
             state.relative_low = max(state.relative_low, relative - rel_radius)
             state.relative_high = min(state.relative_high, relative + rel_radius)
             ci_relative = (state.relative_low, state.relative_high)
@@ -148,10 +182,7 @@ class SequentialState:
     def to_dict(self) -> dict[str, Any]:
         return {
             "tuning_n": self.tuning_n,
-            "comparisons": {
-                key: {k: _finite_or_none(v) if isinstance(v, float) else v for k, v in asdict(c).items()}
-                for key, c in self.comparisons.items()
-            },
+            "comparisons": {key: c.to_dict() for key, c in self.comparisons.items()},
         }
 
     @classmethod
