@@ -29,7 +29,8 @@ from lambdas.vector_search.settings import PipelineSettings, opensearch_settings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="MLPlatform/VectorSearch")
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every record failing is still a partial response: SQS redelivers them, no invocation error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache

@@ -52,6 +52,7 @@ class SearchBody(BaseModel):
 
 @app.exception_handler(InputError)
 def _bad_request(error: InputError) -> Response:
+    metrics.add_metric("SearchesRefused", MetricUnit.Count, 1)
     return Response(
         status_code=400,
         content_type=content_types.APPLICATION_JSON,

@@ -48,10 +48,11 @@ def test_sagemaker_embedder_refuses_token_level_output() -> None:
 
 
 def _throttle(code: str = "ThrottlingException", status: int = 400) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "InvokeEndpoint",
-    )
+    response: Any = {
+        "Error": {"Code": code, "Message": "slow down"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "InvokeEndpoint")
 
 
 def test_backoff_retries_throttling_with_exponential_delays_then_succeeds() -> None:
