@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdas.common.errors import InputError, Problem
-from lambdas.feature_store.client import TableRegistry
+from lambdas.feature_store.client import GlueRegistry
 from lambdas.feature_store.point_in_time import FeatureRequest, athena_table, point_in_time_sql
 from lambdas.feature_store.registry import RegistrySource
 from lambdas.feature_store.settings import AthenaSettings, athena_settings
@@ -116,7 +116,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(event)
     athena = boto3.client("athena")
     if isinstance(request, StartEvent):
-        registry = TableRegistry(boto3.client("dynamodb"), settings.table_name)
+        registry = GlueRegistry(boto3.client("glue"), settings.glue_database)
         sql = build_sql(request, registry, settings.glue_database)
         execution_id = athena.start_query_execution(
             QueryString=sql,

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.common.errors import InputError, Problem
 from lambdas.feature_store import metric_names as mn
+from lambdas.feature_store import offline_layout as layout
 from lambdas.feature_store import online_item
 from lambdas.feature_store.online_item import WriteOutcome
 from lambdas.feature_store.reads import (
@@ -35,7 +36,7 @@ from lambdas.feature_store.reads import (
     full_jitter_delay,
     unique_in_order,
 )
-from lambdas.feature_store.registry import REGISTRY_KEY_PREFIX, FeatureGroup, RegistrySource, parse_group
+from lambdas.feature_store.registry import FeatureGroup, RegistrySource, parse_group
 from lambdas.feature_store.validation import (
     DEFAULT_MAX_FUTURE_SKEW_MS,
     RejectedRecord,
@@ -44,7 +45,6 @@ from lambdas.feature_store.validation import (
 )
 
 BATCH_GET_LIMIT = 100
-REGISTRY_ATTRIBUTE = "definition"
 _RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -82,12 +82,17 @@ class NoMetrics:
         return None
 
 
-class TableRegistry:
-    """Feature group definitions stored as items of the online table, cached per process."""
+class GlueRegistry:
+    """Feature group definitions read from their Glue tables' parameters, cached per process.
 
-    def __init__(self, dynamodb: Any, table_name: str, ttl_seconds: float = 300.0) -> None:
-        self._dynamodb = dynamodb
-        self._table = table_name
+    The construct writes each group's definition into its Glue table (parameter
+    ``feature_store.registry``); the Data Catalog is thus both the registry and what Athena
+    queries, so the two cannot disagree.
+    """
+
+    def __init__(self, glue: Any, database: str, ttl_seconds: float = 300.0) -> None:
+        self._glue = glue
+        self._database = database
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, FeatureGroup]] = {}
         self._lock = threading.Lock()
@@ -97,27 +102,23 @@ class TableRegistry:
         cached = self._cache.get(name)
         if cached and now - cached[0] < self._ttl:
             return cached[1]
-        response = self._dynamodb.get_item(
-            TableName=self._table,
-            Key={online_item.PK: {"S": REGISTRY_KEY_PREFIX + name}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if not item:
-            raise InputError.single("group", f"unknown feature group '{name}': not in the registry")
-        group = parse_group(json.loads(item[REGISTRY_ATTRIBUTE]["S"]))
+        try:
+            table = self._glue.get_table(DatabaseName=self._database, Name=name)["Table"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "EntityNotFoundException":
+                raise
+            raise InputError.single(
+                "group", f"unknown feature group '{name}': no table in Glue database '{self._database}'"
+            ) from None
+        definition = table.get("Parameters", {}).get(layout.REGISTRY_PARAMETER)
+        if not definition:
+            raise InputError.single(
+                "group", f"Glue table {self._database}.{name} is not a feature group (no registry parameter)"
+            )
+        group = parse_group(json.loads(definition))
         with self._lock:
             self._cache[name] = (now, group)
         return group
-
-
-def registry_item(group: FeatureGroup) -> dict[str, dict[str, str]]:
-    """The registry item the construct writes for a group (typed attribute format)."""
-    return {
-        online_item.PK: {"S": group.registry_key()},
-        REGISTRY_ATTRIBUTE: {"S": group.to_json()},
-        online_item.FINGERPRINT: {"S": group.fingerprint},
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class FeatureStoreClient:
         *,
         table_name: str,
         registry: RegistrySource | None = None,
+        glue_database: str | None = None,
         offline_bucket: str | None = None,
         offline_prefix: str = "offline",
         dynamodb: Any = None,
@@ -170,7 +172,11 @@ class FeatureStoreClient:
             "dynamodb",
             config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2),
         )
-        self.registry: RegistrySource = registry or TableRegistry(self.dynamodb, table_name)
+        if registry is None:
+            if not glue_database:
+                raise InputError.single("glue_database", "give a registry or the Glue database that holds it")
+            registry = GlueRegistry(boto3.client("glue"), glue_database)
+        self.registry: RegistrySource = registry
         self.offline_bucket = offline_bucket
         self.offline_prefix = offline_prefix
         self._s3 = s3

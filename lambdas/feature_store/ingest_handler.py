@@ -84,6 +84,7 @@ def runtime() -> _Runtime:
         table_name=settings.table_name,
         offline_bucket=settings.offline_bucket,
         offline_prefix=settings.offline_prefix,
+        glue_database=settings.glue_database,
     )
     config = IdempotencyConfig(expires_after_seconds=24 * 3600)
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)

@@ -26,10 +26,6 @@ from lambdas.common.errors import InputError, Problem
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 _NAME_RE = re.compile(NAME_PATTERN)
 
-# Registry items share the online table with feature items; a prefix no group name can
-# start with keeps the two key spaces apart.
-REGISTRY_KEY_PREFIX = "_registry#"
-
 DEFAULT_ONLINE_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -135,9 +131,6 @@ class FeatureGroup(BaseModel):
                 source=f"feature group {self.name}",
             )
         return tuple(names)
-
-    def registry_key(self) -> str:
-        return REGISTRY_KEY_PREFIX + self.name
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -25,12 +25,12 @@ class IngestSettings(BaseModel):
     offline_bucket: str = Field(min_length=1)
     offline_prefix: str = "offline"
     idempotency_table: str = Field(min_length=1)
+    glue_database: str = Field(min_length=1)
 
 
 class AthenaSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    table_name: str = Field(min_length=1)
     workgroup: str = Field(min_length=1)
     output_location: str = Field(pattern=r"^s3://")
     glue_database: str = Field(min_length=1)
@@ -50,21 +50,21 @@ def _required(env: Mapping[str, str], names: list[str]) -> None:
 
 def ingest_settings(env: Mapping[str, str] | None = None) -> IngestSettings:
     env = os.environ if env is None else env
-    _required(env, [ENV_TABLE, ENV_BUCKET, ENV_IDEMPOTENCY_TABLE])
+    _required(env, [ENV_TABLE, ENV_BUCKET, ENV_IDEMPOTENCY_TABLE, ENV_GLUE_DATABASE])
     return IngestSettings(
         table_name=env[ENV_TABLE],
         offline_bucket=env[ENV_BUCKET],
         offline_prefix=env.get(ENV_PREFIX, "offline"),
         idempotency_table=env[ENV_IDEMPOTENCY_TABLE],
+        glue_database=env[ENV_GLUE_DATABASE],
     )
 
 
 def athena_settings(env: Mapping[str, str] | None = None) -> AthenaSettings:
     env = os.environ if env is None else env
-    _required(env, [ENV_TABLE, ENV_ATHENA_WORKGROUP, ENV_ATHENA_OUTPUT, ENV_GLUE_DATABASE])
+    _required(env, [ENV_ATHENA_WORKGROUP, ENV_ATHENA_OUTPUT, ENV_GLUE_DATABASE])
     try:
         return AthenaSettings(
-            table_name=env[ENV_TABLE],
             workgroup=env[ENV_ATHENA_WORKGROUP],
             output_location=env[ENV_ATHENA_OUTPUT],
             glue_database=env[ENV_GLUE_DATABASE],

@@ -79,6 +79,22 @@ def s3(aws: None) -> Any:
     return client
 
 
+GLUE_DATABASE = "feature_store"
+
+
+@pytest.fixture
+def glue(aws: None) -> Any:
+    client = boto3.client("glue", region_name="eu-west-1")
+    client.create_database(DatabaseInput={"Name": GLUE_DATABASE})
+    return client
+
+
+def register(glue: Any, group: FeatureGroup) -> None:
+    from lambdas.feature_store.offline_layout import glue_table_input
+
+    glue.create_table(DatabaseName=GLUE_DATABASE, TableInput=glue_table_input(group, BUCKET, "offline"))
+
+
 class FakeClock:
     """Monotonic clock that only moves when the client sleeps: no real waiting in tests."""
 

@@ -7,22 +7,20 @@ import pytest
 
 from lambdas.common.errors import InputError
 from lambdas.feature_store import athena_handler
-from lambdas.feature_store.client import registry_item
 from lambdas.feature_store.consistency import DifferenceKind, check_consistency, check_items, training_schema
 from lambdas.feature_store.registry import Dtype, Feature, Registry
 
-from .conftest import TABLE, user_group
+from .conftest import register, user_group
 from .test_ingest_handler import FakeContext
 
 
 @pytest.fixture
-def athena_env(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("FEATURE_STORE_TABLE", TABLE)
+def athena_env(glue: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("FEATURE_STORE_ATHENA_WORKGROUP", "primary")
     monkeypatch.setenv("FEATURE_STORE_ATHENA_OUTPUT", "s3://results/training-sets/")
     monkeypatch.setenv("FEATURE_STORE_GLUE_DATABASE", "feature_store")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    dynamodb.put_item(TableName=TABLE, Item=registry_item(user_group()))
+    register(glue, user_group())
     athena_handler._settings.cache_clear()
     yield
     athena_handler._settings.cache_clear()
@@ -104,3 +102,16 @@ def test_items_with_a_foreign_fingerprint_are_listed() -> None:
     group = user_group()
     diffs = check_items(group, {"u1": group.fingerprint, "u2": "0000000000000000"})
     assert [d.reason.split("'")[1] for d in diffs] == ["u2"]
+
+
+def test_glue_registry_reads_the_definition_the_construct_writes(glue: Any) -> None:
+    from lambdas.feature_store.client import GlueRegistry
+
+    register(glue, user_group())
+    glue.create_table(DatabaseName="feature_store", TableInput={"Name": "plain_table"})
+    registry = GlueRegistry(glue, "feature_store")
+    assert registry.get("user_activity") == user_group()
+    with pytest.raises(InputError, match="unknown feature group 'ghost'"):
+        registry.get("ghost")
+    with pytest.raises(InputError, match="not a feature group"):
+        registry.get("plain_table")

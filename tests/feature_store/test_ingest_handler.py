@@ -9,10 +9,9 @@ import pytest
 
 from lambdas.common.errors import InputError
 from lambdas.feature_store import ingest_handler
-from lambdas.feature_store.client import registry_item
 from lambdas.feature_store.reads import Status
 
-from .conftest import BUCKET, TABLE, make_record, user_group
+from .conftest import BUCKET, GLUE_DATABASE, TABLE, make_record, register, user_group
 
 IDEMPOTENCY_TABLE = "features-idempotency"
 
@@ -48,10 +47,11 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def env(dynamodb: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def env(dynamodb: Any, s3: Any, glue: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("FEATURE_STORE_TABLE", TABLE)
     monkeypatch.setenv("FEATURE_STORE_OFFLINE_BUCKET", BUCKET)
     monkeypatch.setenv("FEATURE_STORE_IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("FEATURE_STORE_GLUE_DATABASE", GLUE_DATABASE)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     dynamodb.create_table(
         TableName=IDEMPOTENCY_TABLE,
@@ -59,7 +59,7 @@ def env(dynamodb: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    dynamodb.put_item(TableName=TABLE, Item=registry_item(user_group()))
+    register(glue, user_group())
     ingest_handler.runtime.cache_clear()
     yield dynamodb
     ingest_handler.runtime.cache_clear()
@@ -124,4 +124,10 @@ def test_missing_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) 
     from lambdas.feature_store.settings import ingest_settings
 
     with pytest.raises(InputError, match="FEATURE_STORE_IDEMPOTENCY_TABLE"):
-        ingest_settings({"FEATURE_STORE_TABLE": "t", "FEATURE_STORE_OFFLINE_BUCKET": "b"})
+        ingest_settings(
+            {
+                "FEATURE_STORE_TABLE": "t",
+                "FEATURE_STORE_OFFLINE_BUCKET": "b",
+                "FEATURE_STORE_GLUE_DATABASE": "d",
+            }
+        )
