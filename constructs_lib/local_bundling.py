@@ -110,10 +110,20 @@ def _strip(root: Path, strip_tests: bool) -> None:
             path.unlink()
 
 
+#: glibc baselines the Lambda Python 3.12+ runtimes (Amazon Linux 2023, glibc 2.34) can load,
+#: newest first. pip does not expand a manylinux tag to older compatible ones by itself, and
+#: naming only manylinux2014 silently picks old numpy/scipy releases.
+MANYLINUX_GLIBC = ("2_34", "2_28", "2_17")
+
+
 def pip_platform_args(spec: BundleSpec) -> list[str]:
+    platforms = [
+        arg for glibc in MANYLINUX_GLIBC for arg in ("--platform", f"manylinux_{glibc}_{spec.architecture}")
+    ]
     return [
+        *platforms,
         "--platform",
-        f"manylinux_2_28_{spec.architecture}",
+        f"manylinux2014_{spec.architecture}",
         "--implementation",
         "cp",
         "--python-version",
@@ -170,7 +180,7 @@ def _pip_install(spec: BundleSpec, target: Path) -> None:
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise BundlingError(
             f"bundling {spec.name}: pip could not install {list(spec.requirements)} for "
-            f"Python {spec.python_version} on manylinux_2_28_{spec.architecture}: " + " | ".join(detail)
+            f"Python {spec.python_version} on manylinux ({spec.architecture}): " + " | ".join(detail)
         )
 
 

@@ -39,6 +39,7 @@ class FoundationStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self._zones = environment.availability_zones
         prefix = f"{config.name}-{environment.name}"
 
         self.data_key = kms.Key(
@@ -195,6 +196,11 @@ class FoundationStack(cdk.Stack):
                 subnets=ec2.SubnetSelection(subnet_group_name="private"),
             )
         return vpc
+
+    @property
+    def availability_zones(self) -> list[str]:
+        # Overridden so that synth never does an availability-zones context lookup.
+        return self._zones
 
     @property
     def private_subnets(self) -> ec2.SubnetSelection:

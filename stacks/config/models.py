@@ -60,6 +60,9 @@ class VpcConfig(Strict):
     cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
     max_azs: int = Field(default=2, ge=2, le=6)
     nat_gateways: int = Field(default=1, ge=0, le=6)
+    availability_zones: list[str] | None = Field(
+        default=None, description="AZ names; default: the region's first max_azs zones (a, b, c, ...)"
+    )
 
 
 class Environment(Strict):
@@ -68,6 +71,22 @@ class Environment(Strict):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     vpc: VpcConfig = VpcConfig()
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Named in config or derived, so synth never looks them up in the account."""
+        if self.vpc.availability_zones:
+            return list(self.vpc.availability_zones)
+        return [f"{self.region}{letter}" for letter in "abcdef"[: self.vpc.max_azs]]
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> Environment:
+        for zone in self.vpc.availability_zones or []:
+            if not (zone.startswith(self.region) and len(zone) == len(self.region) + 1):
+                raise ValueError(f"vpc.availability_zones: {zone!r} is not a zone of region {self.region}")
+        if self.vpc.availability_zones and len(self.vpc.availability_zones) < self.vpc.max_azs:
+            raise ValueError("vpc.availability_zones lists fewer zones than vpc.max_azs")
+        return self
 
 
 class Team(Strict):

@@ -1,0 +1,62 @@
+"""app.py as CI and platform teams run it: as a process, without credentials or a config that works."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.synth
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run_app(tmp_path: Path, context: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = str(tmp_path / "home")  # no ~/.aws
+    env["CDK_OUTDIR"] = str(tmp_path / "out")
+    env["CDK_CONTEXT_JSON"] = json.dumps({"aws:cdk:bundling-stacks": [], **context})
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_synth_needs_no_aws_credentials_or_lookups(tmp_path: Path) -> None:
+    result = _run_app(tmp_path, {"config": "config/default.yaml"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    templates = list((tmp_path / "out").rglob("*.template.json"))
+    assert templates
+    assert not (REPO / "cdk.context.json").exists() or "lookup" not in (REPO / "cdk.context.json").read_text()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "missing" not in manifest, "synth asked for a context lookup"
+
+
+def test_bad_config_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (REPO / "config" / "default.yaml").read_text()
+    text = text.replace("instance_type: ml.m5.large", "instance_type: ml.m5.huge", 1)
+    bad.write_text(
+        text.replace("  - name: fraud-detector\n", "  - name: fraud-detector\n    colour: red\n", 1)
+    )
+    result = _run_app(tmp_path, {"config": str(bad)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("config error:")]
+    assert (
+        f"config error: {bad}: models[0].colour: unknown key (check the spelling; see docs/configuration.md)"
+        in lines
+    )
+    assert any(
+        f"{bad}: models[0].serving.variants[0].instance_type: unknown SageMaker instance type" in line
+        for line in lines
+    )

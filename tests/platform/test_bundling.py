@@ -1,0 +1,78 @@
+"""The Docker-free bundler: Lambda-platform wheels, stripped output, cache, and the 250 MB limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from constructs_lib import local_bundling
+from constructs_lib.local_bundling import BundleSpec, BundlingError, LayerSize, build_bundle
+
+LAMBDAS = Path(local_bundling.REPO_ROOT) / "lambdas"
+
+
+def _spec(**overrides: object) -> BundleSpec:
+    values: dict[str, object] = {
+        "name": "test/Function",
+        "requirements": ("pydantic-core>=2.14,<3",),
+        "source_files": (LAMBDAS / "__init__.py",),
+        "source_dirs": (LAMBDAS / "common",),
+        "python_version": "3.14",
+        "architecture": "aarch64",
+    }
+    values.update(overrides)
+    return BundleSpec(**values)  # type: ignore[arg-type]
+
+
+def test_bundle_holds_wheels_for_the_lambda_platform_and_the_handler_package(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    size = build_bundle(_spec(), out, cache_dir=tmp_path / "cache")
+    (wheel_file,) = out.glob("pydantic_core-*.dist-info/WHEEL")
+    tags = [
+        line.split(": ", 1)[1] for line in wheel_file.read_text().splitlines() if line.startswith("Tag: ")
+    ]
+    assert tags and all(t.startswith("cp314-cp314-manylinux") and t.endswith("_aarch64") for t in tags), tags
+    assert list(out.glob("pydantic_core/_pydantic_core*.so"))
+    assert (out / "lambdas" / "__init__.py").is_file() and (
+        out / "lambdas" / "common" / "errors.py"
+    ).is_file()
+    assert not list(out.rglob("__pycache__")) and not list(out.rglob("*.pyc"))
+    assert size == sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+
+
+def test_second_build_is_served_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _spec(requirements=())
+    build_bundle(spec, tmp_path / "a", cache_dir=tmp_path / "cache")
+
+    def no_pip(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("pip ran again")
+
+    monkeypatch.setattr(local_bundling, "_pip_install", no_pip)
+    build_bundle(spec, tmp_path / "b", cache_dir=tmp_path / "cache")
+    assert (tmp_path / "b" / "lambdas" / "common" / "errors.py").is_file()
+
+
+def test_cache_key_changes_with_requirements_and_target() -> None:
+    base = _spec()
+    assert base.cache_key() != _spec(requirements=("pydantic-core==2.20.0",)).cache_key()
+    assert base.cache_key() != _spec(architecture="x86_64").cache_key()
+    assert base.cache_key() == _spec().cache_key()
+
+
+def test_function_plus_layers_over_250_mb_fails_with_a_clear_message(tmp_path: Path) -> None:
+    heavy = LayerSize(name="stack/AnalysisLayer", bytes=250 * 1024 * 1024)
+    with pytest.raises(BundlingError, match=r"over Lambda's 250 MB limit") as caught:
+        build_bundle(
+            _spec(requirements=(), layer_sizes=(heavy,)), tmp_path / "out", cache_dir=tmp_path / "cache"
+        )
+    assert "stack/AnalysisLayer 250.0 MB" in str(caught.value)
+
+
+def test_unresolvable_requirement_names_the_bundle_and_platform(tmp_path: Path) -> None:
+    with pytest.raises(BundlingError, match=r"test/Function: pip could not install .*manylinux \(aarch64\)"):
+        build_bundle(
+            _spec(requirements=("no-such-package-mlplatform-xyz==0.0.1",)),
+            tmp_path / "out",
+            cache_dir=tmp_path / "c",
+        )

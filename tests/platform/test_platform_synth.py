@@ -1,0 +1,131 @@
+"""The default platform synthesizes with cdk-nag on, passes cfn-lint, and keeps data safe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlplatform.cloud_assembly import SynthesizedStack, nag_acknowledgements, read_stacks
+from stacks.nag_report import generate
+
+pytestmark = pytest.mark.synth
+
+DATA_STORE_TYPES = {
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::KMS::Key",
+    "AWS::OpenSearchService::Domain",
+    "AWS::Kinesis::Stream",
+    "AWS::Logs::LogGroup",
+}
+
+
+def _resources(stacks: dict[str, SynthesizedStack], kind: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{name}/{logical_id}", resource)
+        for name, stack in stacks.items()
+        for logical_id, resource in stack.resources.items()
+        if resource["Type"] == kind
+    ]
+
+
+def test_default_platform_has_one_stage_with_every_domain_stack(
+    platform_stacks: dict[str, SynthesizedStack],
+) -> None:
+    assert "dev/Foundation" in platform_stacks
+    assert all(name.startswith("dev/") for name in platform_stacks)
+
+
+def test_every_data_store_is_retained(platform_stacks: dict[str, SynthesizedStack]) -> None:
+    offenders = [
+        path
+        for kind in DATA_STORE_TYPES
+        for path, resource in _resources(platform_stacks, kind)
+        if resource.get("DeletionPolicy") != "Retain" or resource.get("UpdateReplacePolicy") != "Retain"
+    ]
+    assert offenders == []
+
+
+def test_buckets_are_private_versioned_and_tls_only(platform_stacks: dict[str, SynthesizedStack]) -> None:
+    buckets = _resources(platform_stacks, "AWS::S3::Bucket")
+    assert buckets
+    for path, bucket in buckets:
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, path
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}, path
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for _, p in _resources(platform_stacks, "AWS::S3::BucketPolicy")
+    ]
+    tls_denials = sum(
+        1
+        for statements in policies
+        for s in statements
+        if s["Effect"] == "Deny"
+        and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    )
+    assert tls_denials == len(buckets)
+
+
+def test_data_buckets_use_a_customer_managed_key(platform_stacks: dict[str, SynthesizedStack]) -> None:
+    for path, bucket in _resources(platform_stacks, "AWS::S3::Bucket"):
+        rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        default = rule["ServerSideEncryptionByDefault"]
+        if "AccessLogsBucket" in path:
+            # S3 delivers server access logs only to SSE-S3 buckets.
+            assert default["SSEAlgorithm"] == "AES256"
+        else:
+            assert default["SSEAlgorithm"] == "aws:kms" and "KMSMasterKeyID" in default, path
+
+
+def test_every_kms_key_rotates(platform_stacks: dict[str, SynthesizedStack]) -> None:
+    keys = _resources(platform_stacks, "AWS::KMS::Key")
+    assert keys and all(k["Properties"]["EnableKeyRotation"] is True for _, k in keys)
+
+
+def test_nag_acknowledgements_sit_on_specific_resources(platform_stacks: dict[str, SynthesizedStack]) -> None:
+    acks = nag_acknowledgements(list(platform_stacks.values()))
+    for ack in acks:
+        depth = ack.path.strip("/").count("/")
+        assert depth >= 2, f"{ack.rule} acknowledged on a whole stack: {ack.path}"
+        if ack.base_rule in {"AwsSolutions-IAM5", "AwsSolutions-IAM4"}:
+            assert "[" in ack.rule, f"{ack.rule} on {ack.path} must name the finding it covers"
+        assert len(ack.reason) >= 25
+
+
+def test_nag_acknowledgement_page_is_generated_from_the_code(repo_root: Path) -> None:
+    committed = (repo_root / "docs" / "nag-acknowledgements.md").read_text()
+    assert committed == generate(), "docs/nag-acknowledgements.md is stale: run `make docs`"
+
+
+def test_cfn_lint_finds_no_errors_in_any_template(synthesized_platform: Path) -> None:
+    from cfnlint.api import ManualArgs, lint_file
+
+    templates = sorted(synthesized_platform.rglob("*.template.json"))
+    assert templates
+    errors = [
+        f"{template.name}: {match}"
+        for template in templates
+        for match in lint_file(template, config=ManualArgs(regions=["us-east-1"]))
+        if match.rule.id.startswith("E")
+    ]
+    assert errors == []
+
+
+def test_review_summary_counts_every_resource(synthesized_platform: Path) -> None:
+    from mlplatform.review_summary import render_summary
+
+    stacks = read_stacks(synthesized_platform)
+    summary = render_summary(stacks)
+    total = sum(len(s.resources) for s in stacks)
+    assert f"Resources by type ({total} in all)" in summary
+    assert "dev/Foundation" in summary
+    assert "AwsSolutions-" in summary
