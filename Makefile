@@ -8,8 +8,9 @@ BIN         := $(CURDIR)/$(VENV)/bin
 # jsii runs the first `node` on PATH: the virtualenv's Node 24, not the machine's.
 export PATH := $(BIN):$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3
-HOST_PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell command -v $(p) 2>/dev/null)))
+# The first interpreter that runs and is 3.11+ (pyenv shims exist for versions that are not active).
+PYTHON_CANDIDATES := python3 python3.13 python3.12 python3.11
+HOST_PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 SETUP_STAMP := $(VENV)/.setup-stamp
 NODE_STAMP  := node_modules/.install-stamp
 CONFIG      ?= config/default.yaml
@@ -26,9 +27,7 @@ help:
 setup: $(SETUP_STAMP) $(NODE_STAMP)
 
 $(SETUP_STAMP): pyproject.toml
-	@if [ -z "$(HOST_PYTHON)" ]; then echo "make: no python3 found; install Python 3.11 or newer" >&2; exit 1; fi
-	@$(HOST_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-		{ echo "make: Python 3.11 or newer is required, $(HOST_PYTHON) is $$($(HOST_PYTHON) -V 2>&1)" >&2; exit 1; }
+	@if [ -z "$(HOST_PYTHON)" ]; then echo "make: Python 3.11 or newer is required and none of $(PYTHON_CANDIDATES) is; install one or set HOST_PYTHON" >&2; exit 1; fi
 	@test -x $(BIN)/python || $(HOST_PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip index versions pip >/dev/null 2>&1 || \
 		{ echo "make: cannot reach the Python package index (pip index versions pip failed); check the network or PIP_INDEX_URL" >&2; exit 1; }
