@@ -57,3 +57,61 @@ def acknowledgements(root: IConstruct) -> Iterator[AcknowledgementRecord]:
             for key, reason in dict(entry.data).items():
                 rule = key.removeprefix(_METADATA_PREFIX)
                 yield AcknowledgementRecord(node.node.path, rule, str(reason))
+
+
+# --------------------------------------------------------------------------- IAM5 findings
+#: Action wildcards that aws-cdk-lib's grant methods emit. Each spans the variants of one
+#: action (GetObject, GetObjectVersion, ...) on the granted resource only.
+S3_READ_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*")
+S3_WRITE_ACTIONS = ("s3:DeleteObject*", "s3:Abort*")
+KMS_ACTIONS = ("kms:ReEncrypt*", "kms:GenerateDataKey*")
+
+
+def flatten_reference(scope: IConstruct, value: object) -> str:
+    """The string cdk-nag uses for a resource in an IAM5 finding (its `flattenCfnReference`).
+
+    Works for values of `scope`'s own stack and for literals; a value imported from another
+    stack flattens to its export name, so pass cross-stack resources by literal name instead.
+    """
+    return _flatten(cdk.Stack.of(scope).resolve(value))
+
+
+def _flatten(node: object) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(_flatten(item) for item in items)
+        if "Fn::Sub" in node:
+            return _flatten(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return _flatten(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{_flatten(node['Ref'])}>"
+    import json
+
+    return json.dumps(node, separators=(",", ":"))
+
+
+def acknowledge_wildcards(
+    construct: IConstruct,
+    reason: str,
+    *,
+    actions: Sequence[str] = (),
+    resources: Sequence[object] = (),
+) -> None:
+    """Acknowledge IAM5 findings for these wildcard actions and resources on `construct` only.
+
+    `resources` are ARN values as passed to the policy statement (tokens of the same stack
+    or literals), e.g. ``bucket.arn_for_objects("offline/*")``.
+    """
+    findings = [f"Action::{a}" for a in actions] + [
+        f"Resource::{flatten_reference(construct, r)}" for r in resources
+    ]
+    acknowledge(construct, "AwsSolutions-IAM5", reason, applies_to=findings)
