@@ -8,7 +8,7 @@ the reason instead of failing the whole dataset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -56,7 +56,10 @@ def infer_kind(values: Column) -> str:
 
 
 def _column_length(values: Column) -> int:
-    return int(np.asarray(values, dtype=object).shape[0]) if np.ndim(values) else 0
+    shape = getattr(values, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if shape else 0
+    return len(values) if isinstance(values, Sized) else 0
 
 
 def _rows(columns: Mapping[str, Column]) -> int:
