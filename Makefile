@@ -58,6 +58,7 @@ bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 docs: setup
+	$(BIN)/python -m stacks.config.reference_doc --output docs/configuration.md
 	$(BIN)/python -m stacks.nag_report --output docs/nag-acknowledgements.md
 
 clean:

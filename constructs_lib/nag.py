@@ -8,6 +8,7 @@ acknowledged separately: a blanket acknowledgement would hide the next wildcard 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -94,8 +95,6 @@ def _flatten(node: object) -> str:
             return _flatten(node["Fn::ImportValue"])
         if "Ref" in node:
             return f"<{_flatten(node['Ref'])}>"
-    import json
-
     return json.dumps(node, separators=(",", ":"))
 
 

@@ -69,6 +69,7 @@ class SecureBucket(Construct):
         construct_id: str,
         *,
         key: kms.IKey,
+        bucket_name: str | None = None,
         server_access_logs_bucket: s3.IBucket | None = None,
         lifecycle_rules: Sequence[s3.LifecycleRule] = (),
         object_lock: bool = False,
@@ -91,6 +92,7 @@ class SecureBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,

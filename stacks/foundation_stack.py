@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -24,6 +26,15 @@ INTERFACE_ENDPOINTS = {
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
 }
+
+
+def physical_bucket_name(platform: str, environment: Environment, purpose: str) -> str:
+    """`<platform>-<env>-<purpose>-<account>-<region>`, shortened with a hash past S3's 63 characters."""
+    name = f"{platform}-{environment.name}-{purpose}-{environment.account}-{environment.region}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: 63 - 9]}-{digest}"
 
 
 class FoundationStack(cdk.Stack):
@@ -72,9 +83,16 @@ class FoundationStack(cdk.Stack):
 
         self.vpc = self._vpc(environment)
 
+        # Literal names let other stacks import the buckets by name: their IAM statements then
+        # carry literal ARNs instead of cross-stack exports (see `bucket_for`).
+        self.bucket_names = {
+            purpose: physical_bucket_name(config.name, environment, purpose)
+            for purpose in ("artifacts", "datacapture", "reports")
+        }
         self.artifacts_bucket = SecureBucket(
             self,
             "Artifacts",
+            bucket_name=self.bucket_names["artifacts"],
             key=self.data_key,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -87,6 +105,7 @@ class FoundationStack(cdk.Stack):
         self.data_capture_bucket = SecureBucket(
             self,
             "DataCapture",
+            bucket_name=self.bucket_names["datacapture"],
             key=self.data_key,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -104,7 +123,9 @@ class FoundationStack(cdk.Stack):
                 )
             ],
         ).bucket
-        self.reports_bucket = SecureBucket(self, "Reports", key=self.data_key).bucket
+        self.reports_bucket = SecureBucket(
+            self, "Reports", bucket_name=self.bucket_names["reports"], key=self.data_key
+        ).bucket
 
         for name, value in {
             "DataKeyArn": self.data_key.key_arn,
@@ -196,6 +217,17 @@ class FoundationStack(cdk.Stack):
                 subnets=ec2.SubnetSelection(subnet_group_name="private"),
             )
         return vpc
+
+    def bucket_for(self, scope: Construct, purpose: str) -> s3.IBucket:
+        """The platform bucket `purpose` ("artifacts", "datacapture", "reports") imported by name into `scope`'s stack."""
+        stack = cdk.Stack.of(scope)
+        construct_id = f"Platform{purpose.capitalize()}Bucket"
+        existing = stack.node.try_find_child(construct_id)
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        return s3.Bucket.from_bucket_attributes(
+            stack, construct_id, bucket_name=self.bucket_names[purpose], encryption_key=self.data_key
+        )
 
     @property
     def availability_zones(self) -> list[str]:

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config.models import Environment, PlatformConfig
+from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
 
 
@@ -33,6 +34,13 @@ class PlatformStage(cdk.Stage):
             config=config,
             environment=environment,
             description=f"{config.name} foundation: keys, network, buckets, alarm topic",
+        )
+        self.feature_store = FeatureStoreStack(
+            self,
+            "FeatureStore",
+            config=config,
+            foundation=self.foundation,
+            description=f"{config.name} feature store: online/offline stores, registry, ingestion, pipelines",
         )
         cdk.Tags.of(self).add("platform", config.name)
         cdk.Tags.of(self).add("environment", environment.name)

@@ -96,7 +96,7 @@ class Team(Strict):
 
 
 # ----------------------------------------------------------------------------- feature store
-FeatureDtype = Literal["int64", "float64", "bool", "string", "timestamp", "float64_list"]
+FeatureDtype = Literal["int64", "float64", "bool", "string"]
 
 
 class Feature(Strict):
@@ -156,7 +156,6 @@ class FeatureGroup(Strict):
     schema_version: int = Field(default=1, ge=1)
     description: str = ""
     features: list[Feature] = Field(min_length=1)
-    offline: OfflineStorage = OfflineStorage()
     batch: BatchSource | None = None
     materialization_schedule: Schedule | None = "rate(1 day)"
 
@@ -165,6 +164,11 @@ class FeatureGroup(Strict):
     def _unique_features(cls, features: list[Feature]) -> list[Feature]:
         _no_duplicates([f.name for f in features], "feature")
         return features
+
+
+class FeatureStoreSettings(Strict):
+    offline: OfflineStorage = OfflineStorage()
+    ingestion_batch_size: int = Field(default=10, ge=1, le=10000)
 
 
 class StreamingWindow(Strict):
@@ -453,6 +457,7 @@ class PlatformConfig(Strict):
     name: Name = "mlplatform"
     environments: list[Environment] = Field(min_length=1)
     teams: list[Team] = Field(min_length=1)
+    feature_store: FeatureStoreSettings = FeatureStoreSettings()
     feature_groups: list[FeatureGroup] = []
     streaming_sources: list[StreamingSource] = []
     models: list[ModelConfig] = []

@@ -144,3 +144,10 @@ def test_durations_parse_and_reject_garbage() -> None:
     assert duration_seconds("2h") == 7200
     with pytest.raises(ValueError, match="must be a number followed by"):
         duration_seconds("two hours")
+
+
+def test_configuration_reference_is_generated_from_the_models() -> None:
+    from stacks.config.reference_doc import render
+
+    committed = (DEFAULT.parents[1] / "docs" / "configuration.md").read_text()
+    assert committed == render(), "docs/configuration.md is stale: run `make docs`"
