@@ -1,0 +1,199 @@
+"""`CostMonitor`: the scheduled runtime cost function and what it may read and write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.nag import acknowledge
+from constructs_lib.platform_function import PlatformFunction
+
+METRICS_NAMESPACE = "MLPlatform/Cost"
+HANDLER = "lambdas.cost.runtime_handler.handler"
+
+
+class CostMonitor(Construct):
+    """Runs `lambdas.cost.runtime_handler` on a schedule; writes JSON reports to `report_bucket`.
+
+    The function reads SageMaker endpoints, endpoint configs, tags and finished training
+    jobs, CloudWatch statistics, and writes only under `report_prefix/` of the bucket.
+    Endpoints tagged `latency_slo_tag` (milliseconds) are kept under that SLO when right-sizing.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        report_bucket: s3.IBucket,
+        report_key: kms.IKey | None = None,
+        key: kms.IKey | None = None,
+        schedule: events.Schedule | None = None,
+        window: cdk.Duration | None = None,
+        report_prefix: str = "cost-reports",
+        endpoint_name_prefix: str = "",
+        default_latency_slo: cdk.Duration | None = None,
+        latency_slo_tag: str = "mlplatform:latency-slo-ms",
+        analysed_buckets: Sequence[s3.IBucket] = (),
+        assumed_cold_fraction: float = 0.5,
+        memory_size: int = 512,
+        timeout: cdk.Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not 0 <= assumed_cold_fraction <= 1:
+            raise ValueError(f"{self.node.path}: assumed_cold_fraction must be within [0, 1]")
+        prefix = report_prefix.strip("/")
+        window_hours = (window or cdk.Duration.days(7)).to_hours()
+        environment = {
+            "REPORT_BUCKET": report_bucket.bucket_name,
+            "REPORT_PREFIX": prefix,
+            "WINDOW_HOURS": str(window_hours),
+            "LATENCY_SLO_TAG": latency_slo_tag,
+            "ASSUMED_COLD_FRACTION": str(assumed_cold_fraction),
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+        if endpoint_name_prefix:
+            environment["ENDPOINT_NAME_PREFIX"] = endpoint_name_prefix
+        if default_latency_slo is not None:
+            environment["DEFAULT_LATENCY_SLO_MS"] = str(default_latency_slo.to_milliseconds())
+        if analysed_buckets:
+            environment["BUCKETS_TO_ANALYSE"] = ",".join(b.bucket_name for b in analysed_buckets)
+
+        self.handler = PlatformFunction(
+            self,
+            "Runtime",
+            handler=HANDLER,
+            domains=["cost"],
+            environment=environment,
+            timeout=timeout or cdk.Duration.minutes(5),
+            memory_size=memory_size,
+            description="Runtime cost report: cost per inference, right-sizing, spot and storage savings",
+            key=key,
+            reserved_concurrent_executions=1,
+        )
+        self.function = self.handler.function
+        self.role = self.handler.role
+        self._grant_reads(self.role)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[report_bucket.arn_for_objects(f"{prefix}/*")]
+            )
+        )
+        if report_key is not None:
+            # SSE-KMS on PutObject needs a data key from the bucket's key
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[report_key.key_arn])
+            )
+        finding = _object_arn_finding(self, report_bucket, prefix)
+        if finding is not None:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5",
+                "Reports are written as new dated objects under the report prefix only; their keys are not known in advance.",
+                applies_to=[finding],
+            )
+
+        self.rule = events.Rule(
+            self,
+            "Schedule",
+            schedule=schedule or events.Schedule.rate(cdk.Duration.days(1)),
+            targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
+            description="Daily runtime cost report",
+        )
+
+    def _grant_reads(self, role: iam.IRole) -> None:
+        stack = cdk.Stack.of(self)
+
+        def arn(resource: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name="*")
+
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags"], resources=[arn("endpoint")]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpointConfig"], resources=[arn("endpoint-config")]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[arn("training-job")])
+        )
+        # List and metric-read actions accept no resource ARN.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:ListEndpoints",
+                    "sagemaker:ListTrainingJobs",
+                    "cloudwatch:GetMetricStatistics",
+                ],
+                resources=["*"],
+            )
+        )
+        # cdk-nag names a pseudo parameter as <AWS::Region>, a concrete environment by its value
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
+        region_account = f"{region}:{account}"
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "The cost report describes every endpoint, endpoint config and finished training job in the account.",
+            applies_to=[
+                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:endpoint/*",
+                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:endpoint-config/*",
+                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:training-job/*",
+            ],
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "sagemaker:ListEndpoints, sagemaker:ListTrainingJobs and cloudwatch:GetMetricStatistics have no resource-level permissions.",
+            applies_to=["Resource::*"],
+        )
+
+    def metric_rightsizing_saving(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
+        return self._metric("RightSizingMonthlySaving", period)
+
+    def metric_endpoint_monthly_cost(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
+        return self._metric("EndpointMonthlyCost", period)
+
+    def metric_cost_per_thousand_inferences(
+        self, endpoint_name: str, variant_name: str = "AllTraffic", *, period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name="CostPerThousandInferences",
+            dimensions_map={"EndpointName": endpoint_name, "VariantName": variant_name},
+            statistic="Average",
+            period=period or cdk.Duration.days(1),
+        )
+
+    def _metric(self, name: str, period: cdk.Duration | None) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"service": "cost"},
+            statistic="Maximum",
+            period=period or cdk.Duration.days(1),
+        )
+
+
+def _object_arn_finding(scope: Construct, bucket: s3.IBucket, prefix: str) -> str | None:
+    """The IAM5 finding id cdk-nag reports for `<bucket arn>/<prefix>/*`, when the bucket is in this stack.
+
+    A bucket from another stack reaches the policy as an import, whose rendering the caller
+    acknowledges in its own stack.
+    """
+    child = bucket.node.default_child
+    if not isinstance(child, cdk.CfnResource) or cdk.Stack.of(child) is not cdk.Stack.of(scope):
+        return None
+    return f"Resource::<{cdk.Stack.of(scope).get_logical_id(child)}.Arn>/{prefix}/*"
