@@ -1,0 +1,92 @@
+"""Scheduled drift check of one model, in one process.
+
+Entry point ``lambdas.drift.handler.handler``; an EventBridge schedule invokes it with its
+``time`` (or a person with ``{"window_end": ..., "window_hours": ...}``). It reads the
+window's data capture, profiles it on the baseline's bins, scores, and records (see
+`scoring_run`). Bad records and unreadable objects are counted and reported; a bad
+setting or a missing baseline is an `InputError` that fails the invocation with a message
+naming it. Windows with more than MAX_OBJECTS objects belong to the distributed run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.common.errors import InputError, Problem
+from lambdas.drift import aws_io
+from lambdas.drift.dataset_profile import DatasetProfile
+from lambdas.drift.run import merge_object_profiles, profile_object
+from lambdas.drift.scoring_run import NAMESPACE, finish
+from lambdas.drift.settings import Settings, parse_window_event
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=NAMESPACE)
+
+
+class Clients:
+    """boto3 clients, created once per cold start; tests build them inside moto."""
+
+    def __init__(self) -> None:
+        self.s3 = boto3.client("s3")
+        self.events = boto3.client("events")
+
+
+_state: dict[str, Any] = {}
+
+
+def _settings_and_clients() -> tuple[Settings, Clients]:
+    if "settings" not in _state:
+        _state["settings"] = Settings.from_env()
+        _state["clients"] = Clients()
+    return _state["settings"], _state["clients"]
+
+
+def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = metrics) -> dict[str, Any]:
+    window = parse_window_event(event).window(settings)
+    baseline = aws_io.read_baseline(clients.s3, settings.baseline_uri)
+    objects = aws_io.window_objects(clients.s3, settings.data_uri, settings.data_format, *window)
+    if len(objects) > settings.max_objects:
+        raise InputError.single(
+            "MAX_OBJECTS",
+            f"the window holds {len(objects)} objects, more than {settings.max_objects}: "
+            "use the distributed drift run (state machine) for windows this large",
+            source=settings.model_name,
+        )
+    parts: list[DatasetProfile] = []
+    problems: list[Problem] = []
+    bad_lines = 0
+    for item in objects:
+        part = profile_object(clients.s3, settings, baseline, item["bucket"], item["key"])
+        parts.append(part.profile)
+        problems += part.problems
+        bad_lines += part.bad_lines
+    current = merge_object_profiles(baseline, parts)
+    for problem in problems[:20]:
+        logger.warning("skipped input", extra={"where": problem.field, "reason": problem.reason})
+    summary = finish(
+        s3=clients.s3,
+        events=clients.events,
+        metrics=sink,
+        settings=settings,
+        baseline=baseline,
+        current=current,
+        window=window,
+        objects=len(objects),
+        bad_lines=bad_lines,
+        problems=problems,
+    )
+    logger.info("drift run finished", extra=summary)
+    return summary
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings, clients = _settings_and_clients()
+    return process(event, settings, clients)
