@@ -71,6 +71,7 @@ def process(event: Any, settings: Settings, clients: Clients) -> dict[str, Any]:
             f"this function analyses endpoint {settings.endpoint_name!r} only, not {config.endpoint_name!r}",
             source="event",
         )
+    metrics.add_dimension(name="experiment_id", value=config.experiment_id)
     window_end = window_of(parsed.time, config.cadence_minutes)
     window = _format(window_end)
     store = DecisionStore(clients.table)
