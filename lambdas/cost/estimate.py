@@ -9,6 +9,7 @@ from typing import Any
 from lambdas.cost.assembly import UNKNOWN_REGION, StackTemplate
 from lambdas.cost.catalog import PriceCatalog
 from lambdas.cost.cost_line import Basis, CostLine
+from lambdas.cost.job_pricing import JOBS_STACK, price_job
 from lambdas.cost.pricer_registry import PRICERS, free_reason, usage_fields_by_type
 from lambdas.cost.pricing_context import PricingContext
 from lambdas.cost.usage import ResourceKey, UsageFile, resolve_usage
@@ -56,6 +57,7 @@ class Estimate:
         return totals
 
     def to_dict(self) -> dict[str, Any]:
+        totals = self.stack_totals()
         return {
             "catalog_date": self.catalog_date,
             "catalog_source": self.catalog_source,
@@ -68,7 +70,7 @@ class Estimate:
                     "region_assumed": s.assumed,
                     "monthly_usd": round(total, 2),
                 }
-                for s, total in zip(self.stacks, self.stack_totals().values(), strict=False)
+                for s, total in ((s, totals[s.name]) for s in self.stacks)
             ],
             "unpriced": len(self.lines_with(Basis.UNPRICED)),
             "awaiting_usage": len(self.lines_with(Basis.NO_USAGE)),
@@ -112,6 +114,9 @@ def estimate_assembly(
                 usage=resolved.get((stack.name, logical_id)),
             )
             lines.extend(price_resource(ctx))
+    if usage.jobs:
+        regions.append(StackRegion(JOBS_STACK, fallback_region or UNKNOWN_REGION, False))
+        lines.extend(price_job(job, catalog, fallback_region) for job in usage.jobs)
     return Estimate(catalog.date, catalog.source, catalog.hours_per_month, regions, lines)
 
 

@@ -135,6 +135,14 @@ FREE_TYPES: dict[str, str] = {
     "AWS::OpenSearchServerless::SecurityPolicy": "policy",
     "AWS::OpenSearchServerless::AccessPolicy": "policy",
     "AWS::CloudFormation::WaitConditionHandle": "no charge",
+    "AWS::Athena::WorkGroup": "charged per TB its queries scan",
+    "AWS::Glue::Trigger": "charged through the job it starts",
+    "AWS::SageMaker::MonitoringSchedule": "charged through the processing jobs it runs",
+    "AWS::EC2::NetworkAcl": "no charge",
+    "AWS::EC2::NetworkAclEntry": "no charge",
+    "AWS::EC2::SubnetNetworkAclAssociation": "no charge",
+    "AWS::Events::EventBus": "custom events: $1 per million published",
+    "AWS::Pipes::Pipe": "charged per request it moves",
 }
 
 FREE_PREFIXES: dict[str, str] = {

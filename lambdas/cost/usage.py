@@ -19,10 +19,19 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 from lambdas.common.errors import InputError, Problem
 
@@ -52,6 +61,31 @@ class ResourceUsage(BaseModel):
         return ResourceUsage(**{**base.model_dump(exclude_none=True), **self.model_dump(exclude_none=True)})
 
 
+class ScheduledJob(BaseModel):
+    """Work the platform runs that is no template resource: training, processing, Glue runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    service: Literal["sagemaker_training", "sagemaker_processing", "glue"]
+    instance_type: str | None = None  # SageMaker jobs
+    instance_count: PositiveInt = 1
+    dpus: PositiveFloat | None = None  # Glue: workers x DPU per worker
+    hours_per_run: NonNegativeFloat
+    runs_per_month: NonNegativeFloat
+    spot: bool = False
+    region: str | None = None
+    note: str = ""  # where the figures came from, shown on the line
+
+    @model_validator(mode="after")
+    def _capacity_named(self) -> ScheduledJob:
+        if self.service == "glue" and self.dpus is None:
+            raise ValueError("a glue job needs dpus")
+        if self.service != "glue" and not self.instance_type:
+            raise ValueError(f"a {self.service} job needs instance_type")
+        return self
+
+
 class UsageFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +93,7 @@ class UsageFile(BaseModel):
     default_region: str | None = None
     defaults: dict[str, ResourceUsage] = Field(default_factory=dict)
     resources: dict[str, ResourceUsage] = Field(default_factory=dict)
+    jobs: list[ScheduledJob] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +138,8 @@ def parse_usage(document: Any, *, source: str = "usage") -> UsageFile:
 def _reason(error: Mapping[str, Any]) -> str:
     if error["type"] == "greater_than_equal":
         return f"must be zero or more, got {error.get('input')!r}"
+    if error["type"] == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return "unknown field (see lambdas/cost/usage.py for the fields a usage entry takes)"
     return str(error["msg"])

@@ -9,13 +9,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lambdas.common.errors import InputError
 from lambdas.cost.assembly import read_assembly
 from lambdas.cost.catalog import PriceCatalog
 from lambdas.cost.estimate import Estimate, estimate_assembly
 from lambdas.cost.estimate_diff import diff_estimates, render_diff_markdown
 from lambdas.cost.estimate_report import render_json, render_markdown, render_table, render_total
-from lambdas.cost.usage import UsageFile, load_usage_file
+from lambdas.cost.schedule_rate import runs_per_month
+from lambdas.cost.usage import UsageFile, load_usage_file, parse_usage
+
+GLUE_DPU_PER_WORKER = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
+# A Glue run's length is not in the config; one hour is a placeholder the note asks to replace.
+ASSUMED_GLUE_HOURS_PER_RUN = 1.0
 
 _RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "total": render_total}
 
@@ -36,6 +43,12 @@ def register(subparsers: Any) -> None:
     _common_options(diff)
     diff.add_argument("--format", choices=("markdown", "json"), default="markdown")
     diff.set_defaults(func=run_diff)
+
+    derive = commands.add_parser(
+        "usage-from-config", help="print a usage file derived from the platform config"
+    )
+    derive.add_argument("config", type=Path, help="platform config YAML (config/default.yaml)")
+    derive.set_defaults(func=run_usage_from_config)
 
     refresh = commands.add_parser(
         "refresh-catalog", help="refresh SageMaker prices from the AWS Price List API"
@@ -61,6 +74,12 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalog", type=Path, default=None, help="price catalog JSON (default: the bundled one)"
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="platform config: adds its scheduled training and Glue jobs (a usage file's job of the same name wins)",
+    )
 
 
 def _estimate(
@@ -75,16 +94,86 @@ def _estimate(
     )
 
 
+def _usage(args: argparse.Namespace) -> UsageFile | None:
+    usage = load_usage_file(args.usage) if args.usage else None
+    if args.config is None:
+        return usage
+    derived = parse_usage(usage_from_config(_load_config(args.config)), source=str(args.config))
+    if usage is None:
+        return derived
+    named = {job.name for job in usage.jobs}
+    return usage.model_copy(
+        update={
+            "jobs": [*usage.jobs, *(job for job in derived.jobs if job.name not in named)],
+            "default_region": usage.default_region or derived.default_region,
+        }
+    )
+
+
+def _load_config(path: Path) -> Any:
+    from stacks.config import load_config
+
+    return load_config(path)
+
+
+def usage_from_config(config: Any) -> dict[str, Any]:
+    """Scheduled jobs of every environment from the platform config, as a usage document."""
+    from stacks.config.models import duration_seconds
+
+    jobs: list[dict[str, Any]] = []
+    for environment in config.environments:
+        for model in config.models:
+            training, retraining = model.training, model.retraining
+            if training is None or retraining is None or not retraining.schedule:
+                continue
+            jobs.append(
+                {
+                    "name": f"{environment.name}/{model.name}/training",
+                    "service": "sagemaker_training",
+                    "instance_type": training.instance_type,
+                    "instance_count": training.instance_count,
+                    "hours_per_run": duration_seconds(training.max_runtime) / 3600.0,
+                    "runs_per_month": runs_per_month(retraining.schedule),
+                    "spot": training.spot,
+                    "region": environment.region,
+                    "note": f"config: {retraining.schedule}, max_runtime {training.max_runtime} (an upper bound)",
+                }
+            )
+        for group in config.feature_groups:
+            if group.batch is None:
+                continue
+            jobs.append(
+                {
+                    "name": f"{environment.name}/{group.name}/batch",
+                    "service": "glue",
+                    "dpus": float(
+                        group.batch.number_of_workers * GLUE_DPU_PER_WORKER[group.batch.worker_type]
+                    ),
+                    "hours_per_run": ASSUMED_GLUE_HOURS_PER_RUN,
+                    "runs_per_month": runs_per_month(group.batch.schedule),
+                    "region": environment.region,
+                    "note": f"config: {group.batch.schedule}; {ASSUMED_GLUE_HOURS_PER_RUN:g} h per run is assumed, set the measured figure",
+                }
+            )
+    region = config.environments[0].region if config.environments else None
+    return {"default_region": region, "jobs": jobs}
+
+
+def run_usage_from_config(args: argparse.Namespace) -> int:
+    print(yaml.safe_dump(usage_from_config(_load_config(args.config)), sort_keys=False), end="")
+    return 0
+
+
 def run_estimate(args: argparse.Namespace) -> int:
     catalog = PriceCatalog.load(args.catalog)
-    usage = load_usage_file(args.usage) if args.usage else None
+    usage = _usage(args)
     print(_RENDERERS[args.format](_estimate(args.cdk_out, args, catalog, usage)))
     return 0
 
 
 def run_diff(args: argparse.Namespace) -> int:
     catalog = PriceCatalog.load(args.catalog)
-    usage = load_usage_file(args.usage) if args.usage else None
+    usage = _usage(args)
     try:
         old = _estimate(args.old, args, catalog, usage)
     except InputError as exc:
