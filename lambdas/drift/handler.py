@@ -4,8 +4,8 @@ Entry point ``lambdas.drift.handler.handler``; an EventBridge schedule invokes i
 ``time`` (or a person with ``{"window_end": ..., "window_hours": ...}``). It reads the
 window's data capture, profiles it on the baseline's bins, scores, and records (see
 `scoring_run`). Bad records and unreadable objects are counted and reported; a bad
-setting or a missing baseline is an `InputError` that fails the invocation with a message
-naming it. Windows with more than MAX_OBJECTS objects belong to the distributed run.
+setting or a missing baseline is returned as ``{"status": "error", "problems": [...]}``,
+logged and counted in the DriftRunErrors metric. Windows with more than MAX_OBJECTS objects belong to the distributed run.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.common.errors import InputError, Problem
@@ -88,5 +89,11 @@ def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = me
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings, clients = _settings_and_clients()
-    return process(event, settings, clients)
+    try:
+        settings, clients = _settings_and_clients()
+        return {"status": "ok", **process(event, settings, clients)}
+    except InputError as exc:
+        # A schedule has nobody to read a traceback: log it, count it (alarmed), return it.
+        logger.error("drift run failed", extra={"problems": exc.lines()})
+        metrics.add_metric(name="DriftRunErrors", unit=MetricUnit.Count, value=1)
+        return {"status": "error", "problems": exc.lines()}
