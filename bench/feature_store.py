@@ -28,7 +28,7 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.feature_store.client import FeatureStoreClient, NoMetrics
 from lambdas.feature_store.online_item import parse_item
-from lambdas.feature_store.reads import ReadPlan
+from lambdas.feature_store.reads import ReadPlan, Status
 from lambdas.feature_store.registry import Dtype, Feature, FeatureGroup, Registry
 
 N_FEATURES = 200
@@ -118,7 +118,7 @@ def main() -> None:
                 latencies.append((time.perf_counter() - t0) * 1000)
                 cpu.append(time.thread_time() - cpu0)
                 trips.append(response.round_trips)
-                assert response.status_counts["PRESENT"] == n_entities * N_FEATURES
+                assert response.status_counts[Status.PRESENT] == n_entities * N_FEATURES
             values = n_entities * N_FEATURES
             # Pure decode cost: the items as DynamoDB returned them, decoded by the read plan.
             raw = dynamodb.batch_get_item(
