@@ -10,6 +10,7 @@ logged and counted in the DriftRunErrors metric. Windows with more than MAX_OBJE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -29,12 +30,16 @@ tracer = Tracer()
 metrics = Metrics(namespace=NAMESPACE)
 
 
+@dataclass(frozen=True)
 class Clients:
     """boto3 clients, created once per cold start; tests build them inside moto."""
 
-    def __init__(self) -> None:
-        self.s3 = boto3.client("s3")
-        self.events = boto3.client("events")
+    s3: Any
+    events: Any
+
+    @classmethod
+    def from_boto3(cls) -> Clients:
+        return cls(boto3.client("s3"), boto3.client("events"))
 
 
 _state: dict[str, Any] = {}
@@ -43,7 +48,7 @@ _state: dict[str, Any] = {}
 def _settings_and_clients() -> tuple[Settings, Clients]:
     if "settings" not in _state:
         _state["settings"] = Settings.from_env()
-        _state["clients"] = Clients()
+        _state["clients"] = Clients.from_boto3()
     return _state["settings"], _state["clients"]
 
 

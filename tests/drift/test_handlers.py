@@ -132,9 +132,8 @@ def _put_window(s3, shift: float, hours=(1, 5, 23), rows=400) -> None:
     )
 
 
-class _Clients:
-    def __init__(self, aws):
-        self.s3, self.events = aws["s3"], aws["events"]
+def _Clients(aws) -> drift_handler.Clients:
+    return drift_handler.Clients(aws["s3"], aws["events"])
 
 
 def _messages(aws) -> list[dict]:
