@@ -10,7 +10,7 @@ from lambdas.cost.assembly import UNKNOWN_REGION, StackTemplate
 from lambdas.cost.catalog import PriceCatalog
 from lambdas.cost.cost_line import Basis, CostLine
 from lambdas.cost.job_pricing import JOBS_STACK, price_job
-from lambdas.cost.pricer_registry import PRICERS, free_reason, usage_fields_by_type
+from lambdas.cost.pricer_registry import PRICERS, UNPRICED_TYPES, free_reason, usage_fields_by_type
 from lambdas.cost.pricing_context import PricingContext
 from lambdas.cost.usage import ResourceKey, UsageFile, resolve_usage
 
@@ -132,6 +132,8 @@ def price_resource(ctx: PricingContext) -> list[CostLine]:
             return [
                 ctx.unpriced("resource", f"could not read its properties ({exc.__class__.__name__}: {exc})")
             ]
+    if ctx.resource_type in UNPRICED_TYPES:
+        return [ctx.unpriced("resource", UNPRICED_TYPES[ctx.resource_type])]
     reason = free_reason(ctx.resource_type)
     if reason is not None:
         return [ctx.free(reason)]

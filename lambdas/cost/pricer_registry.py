@@ -135,6 +135,11 @@ FREE_TYPES: dict[str, str] = {
     "AWS::OpenSearchServerless::SecurityPolicy": "policy",
     "AWS::OpenSearchServerless::AccessPolicy": "policy",
     "AWS::CloudFormation::WaitConditionHandle": "no charge",
+    "AWS::Cognito::UserPoolClient": "no charge",
+    "AWS::Cognito::UserPoolDomain": "no charge",
+    "AWS::ApiGateway::GatewayResponse": "no charge",
+    "AWS::ApiGateway::DocumentationPart": "no charge",
+    "AWS::Lambda::Url": "charged through the function",
     "AWS::Athena::WorkGroup": "charged per TB its queries scan",
     "AWS::Glue::Trigger": "charged through the job it starts",
     "AWS::SageMaker::MonitoringSchedule": "charged through the processing jobs it runs",
@@ -143,6 +148,14 @@ FREE_TYPES: dict[str, str] = {
     "AWS::EC2::SubnetNetworkAclAssociation": "no charge",
     "AWS::Events::EventBus": "custom events: $1 per million published",
     "AWS::Pipes::Pipe": "charged per request it moves",
+}
+
+# Types with a real charge that the catalog cannot price from a template and usage file.
+UNPRICED_TYPES: dict[str, str] = {
+    "AWS::Kinesis::StreamConsumer": "enhanced fan-out is billed per consumer-shard-hour and GB read: not in the catalog",
+    "AWS::Cognito::UserPool": "billed per monthly active user beyond the free tier: not in the catalog",
+    "AWS::ECR::Repository": "billed per GB of images stored: not in the catalog",
+    "AWS::SageMaker::Domain": "billed through the apps and spaces users start",
 }
 
 FREE_PREFIXES: dict[str, str] = {
