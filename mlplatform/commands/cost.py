@@ -159,6 +159,15 @@ def usage_from_config(config: Any) -> dict[str, Any]:
     return {"default_region": region, "jobs": jobs}
 
 
+def total_line(cdk_out: str | Path, *, usage: Path | None = None, config: Path | None = None) -> str:
+    """The one-line monthly total for the review summary; a problem becomes the line, not a crash."""
+    args = argparse.Namespace(usage=usage, config=config, region=os.environ.get("CDK_DEFAULT_REGION") or None)
+    try:
+        return render_total(_estimate(Path(cdk_out), args, PriceCatalog.load(), _usage(args)))
+    except InputError as exc:
+        return f"Estimated monthly cost: not available ({exc})"
+
+
 def run_usage_from_config(args: argparse.Namespace) -> int:
     print(yaml.safe_dump(usage_from_config(_load_config(args.config)), sort_keys=False), end="")
     return 0

@@ -108,3 +108,54 @@ def test_diff_of_identical_assemblies_says_nothing_changed():
     estimate = estimate_assembly(read_assembly(SMALL), default_catalog())
     text = render_diff_markdown(diff_estimates(estimate, estimate))
     assert "No resource changes its monthly cost." in text
+
+
+def test_total_line_for_the_review_summary():
+    from mlplatform.commands.cost import total_line
+
+    line = total_line(SMALL, usage=USAGE)
+    assert line.startswith("Estimated monthly cost: $2,212.68 (3 stacks")
+
+
+def test_total_line_reports_a_problem_instead_of_raising(tmp_path):
+    from mlplatform.commands.cost import total_line
+
+    assert total_line(tmp_path / "missing") == (
+        f"Estimated monthly cost: not available ({tmp_path / 'missing'}: no such cloud assembly directory or template file)"
+    )
+
+
+def test_usage_from_config_command_prints_loadable_yaml(capsys, repo_root):
+    import yaml
+
+    from lambdas.cost.usage import parse_usage
+
+    assert main(["cost", "usage-from-config", str(repo_root / "config" / "default.yaml")]) == 0
+    usage = parse_usage(yaml.safe_load(capsys.readouterr().out))
+    assert {job.service for job in usage.jobs} == {"sagemaker_training", "glue"}
+
+
+def test_estimate_with_config_adds_scheduled_jobs(capsys, repo_root):
+    config = repo_root / "config" / "default.yaml"
+    assert (
+        main(
+            [
+                "cost",
+                "estimate",
+                str(SMALL),
+                "--usage",
+                str(USAGE),
+                "--config",
+                str(config),
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    jobs = [line for line in report["lines"] if line["stack"] == "(scheduled jobs)"]
+    assert {line["resource_type"] for line in jobs} == {"SageMaker training job", "Glue job"}
+    assert report["total_monthly_usd"] == pytest.approx(
+        2212.68 + sum(line["monthly_usd"] for line in jobs), abs=0.01
+    )
