@@ -44,6 +44,7 @@ class SpotTrainingSpec:
     hyperparameters: Mapping[str, str] = field(default_factory=dict)
     metric_definitions: Sequence[MetricDefinition] = ()
     input_content_type: str = "application/x-parquet"
+    managed_spot: bool = True
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
@@ -55,7 +56,7 @@ class SpotTrainingSpec:
             found.append(Problem("instance_count", "must be at least 1"))
         if not 1 <= self.max_runtime_seconds <= MAX_TRAINING_SECONDS:
             found.append(Problem("max_runtime_seconds", f"must be between 1 and {MAX_TRAINING_SECONDS}"))
-        if self.max_wait_seconds <= self.max_runtime_seconds:
+        if self.managed_spot and self.max_wait_seconds <= self.max_runtime_seconds:
             found.append(
                 Problem(
                     "max_wait_seconds",
@@ -124,14 +125,14 @@ def create_training_job_request(
         ],
         "OutputDataConfig": output,
         "ResourceConfig": resources,
-        "StoppingCondition": {
-            "MaxRuntimeInSeconds": spec.max_runtime_seconds,
-            "MaxWaitTimeInSeconds": spec.max_wait_seconds,
-        },
-        "EnableManagedSpotTraining": True,
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_runtime_seconds},
+        "EnableManagedSpotTraining": spec.managed_spot,
+        # Checkpoints also help on-demand jobs: a retried attempt resumes instead of restarting.
         "CheckpointConfig": {"S3Uri": checkpoint_uri, "LocalPath": CHECKPOINT_LOCAL_PATH},
         "EnableInterContainerTrafficEncryption": True,
     }
+    if spec.managed_spot:
+        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = spec.max_wait_seconds
     if spec.hyperparameters:
         request["HyperParameters"] = dict(spec.hyperparameters)
     if spec.subnet_ids:

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 from lambdas.common.errors import InputError
@@ -22,7 +23,7 @@ from lambdas.training import (
 )
 from lambdas.training.errors import DeploymentRolledBackError, SpotCapacityError, TrainingJobFailedError
 
-from .conftest import FakeContext
+from .conftest import ACCOUNT, REGION, FakeContext
 
 TABLE = "locks"
 GROUP = "fraud-packages"
@@ -100,23 +101,38 @@ def test_missing_table_setting_is_named(
         acquire(context, "exec-1", {"model": "fraud"})
 
 
-def test_check_training_names_retryable_and_fatal_failures(context: FakeContext) -> None:
-    done = check_training_handler.handler({"TrainingJobName": "j", "TrainingJobStatus": "Completed"}, context)
-    assert done["completed"]
+def create_job(name: str, status: str, reason: str | None = None) -> None:
+    boto3.client("sagemaker").create_training_job(
+        TrainingJobName=name,
+        AlgorithmSpecification={"TrainingImage": "img", "TrainingInputMode": "File"},
+        RoleArn="arn:aws:iam::123456789012:role/train",
+        OutputDataConfig={"S3OutputPath": "s3://b/out/"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 120},
+        EnableManagedSpotTraining=True,
+        CheckpointConfig={"S3Uri": "s3://b/ckpt/"},
+    )
+    # moto finishes every job as Completed at once; set the outcome under test.
+    job = sagemaker_backends[ACCOUNT][REGION].training_jobs[name]
+    job.training_job_status = status
+    job.failure_reason = reason
+
+
+def test_check_training_returns_compact_record_or_named_error(aws: None, context: FakeContext) -> None:
+    create_job("done", "Completed")
+    record = check_training_handler.handler(
+        {"TrainingJobName": "done", "TrainingJobStatus": "Completed"}, context
+    )
+    assert record["TrainingJobStatus"] == "Completed" and record["CheckpointS3Uri"] == "s3://b/ckpt/"
+    assert record["ModelArtifacts"]["S3ModelArtifacts"].endswith("/done/output/model.tar.gz")
+    assert all(set(m) == {"MetricName", "Value"} for m in record["FinalMetricDataList"])
+    json.dumps(record)  # state-machine payloads must be plain JSON
+    create_job("spot", "Failed", "CapacityError: no spot")
     with pytest.raises(SpotCapacityError, match="CapacityError"):
-        check_training_handler.handler(
-            {
-                "TrainingJobName": "j",
-                "TrainingJobStatus": "Failed",
-                "FailureReason": "CapacityError: no spot",
-            },
-            context,
-        )
+        check_training_handler.handler({"TrainingJobName": "spot"}, context)
+    create_job("bad", "Failed", "AlgorithmError: bad")
     with pytest.raises(TrainingJobFailedError, match="AlgorithmError"):
-        check_training_handler.handler(
-            {"TrainingJobName": "j", "TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: bad"},
-            context,
-        )
+        check_training_handler.handler({"TrainingJobName": "bad"}, context)
 
 
 def register(context: FakeContext, better: bool, auc: float, mode: str = "automatic") -> dict[str, Any]:

@@ -1,0 +1,744 @@
+"""`RetrainingPipeline`: drift alarm (or schedule, or a person) → spot training → evaluation →
+registry → guarded deploy → notification, as one Step Functions Standard state machine per model.
+
+Shape of a run (every box after the lock is inside one Parallel state whose Catch cleans up):
+
+    AcquireLock ─┬─ busy ──────→ Skipped (Succeed, reason in output and in the lock table)
+                 ├─ refused ───→ StartRefused (Fail, reason as cause)
+                 └─ acquired → [BuildTrainingSet] → SpotTraining → Evaluate → Register
+                        → Rejected ─────────────────────→ outcome "rejected"
+                        → PendingManualApproval → WaitForApproval ─ rejected → "rejected"
+                        → Approved → StartDeploy → Wait/CheckDeploy loop → "deployed"
+                 → ReleaseLock → Notify → Succeed
+    any failure → Cleanup (stop training jobs, release lock) → Notify("failed") → Fail
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from constructs_lib.nag import acknowledge
+from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.spot_training import SpotTrainingStep, retry_throttling
+from lambdas.common.errors import InputError, Problem
+from lambdas.training.approval_callback_handler import REJECTED_ERROR
+from lambdas.training.evaluation import DIRECTIONS, Direction
+from lambdas.training.registration import APPROVAL_MODES, ApprovalMode, feature_schema_fingerprint
+from lambdas.training.run_naming import sanitize_name
+from lambdas.training.spot_training import MetricDefinition
+from lambdas.training.start_event import DRIFT_DETAIL_TYPE, DRIFT_SOURCE
+
+_HOURS_24 = cdk.Duration.hours(24)
+_HOURS_48 = cdk.Duration.hours(48)
+_DAYS_3 = cdk.Duration.days(3)
+_MINUTES_10 = cdk.Duration.minutes(10)
+_MINUTES_1 = cdk.Duration.minutes(1)
+_MINUTES_5 = cdk.Duration.minutes(5)
+
+LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
+METRICS_NAMESPACE = "MLPlatform/Training"
+_HANDLERS = "lambdas.training"
+
+
+class RetrainingPipeline(Construct):
+    """One model's retraining pipeline.
+
+    Exposes `state_machine`, `training_role`, `model_package_group`, `lock_table`,
+    `functions` (by step name), `drift_rule` and `schedule_rule`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_name: str,
+        training_image: str,
+        inference_image: str,
+        instance_type: str,
+        metric_name: str,
+        artifact_bucket: s3.IBucket,
+        key: kms.IKey,
+        notification_topic: sns.ITopic,
+        metric_direction: Direction = "maximize",
+        metric_margin: float = 0.0,
+        metric_regex: str | None = None,
+        instance_count: int = 1,
+        volume_size_gb: int = 50,
+        max_runtime: cdk.Duration = _HOURS_24,
+        max_wait: cdk.Duration = _HOURS_48,
+        managed_spot: bool = True,
+        hyperparameters: Mapping[str, str] | None = None,
+        instance_hourly_price: float | None = None,
+        feature_schema: Mapping[str, str] | None = None,
+        training_set_function: lambda_.IFunction | None = None,
+        training_set_query: str = "",
+        approval: ApprovalMode = "manual",
+        approval_timeout: cdk.Duration = _DAYS_3,
+        endpoint_name: str | None = None,
+        variant_name: str | None = None,
+        rollback_alarm_names: Sequence[str] = (),
+        canary_percent: int = 10,
+        canary_wait: cdk.Duration = _MINUTES_10,
+        on_drift: bool = True,
+        drift_event_bus: events.IEventBus | None = None,
+        schedule: events.Schedule | None = None,
+        lock_table: dynamodb.ITable | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
+        poll_interval: cdk.Duration = _MINUTES_1,
+        capacity_retry_interval: cdk.Duration = _MINUTES_5,
+        capacity_retry_attempts: int = 3,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._check_props(
+            model_name,
+            metric_name,
+            metric_direction,
+            approval,
+            endpoint_name,
+            rollback_alarm_names,
+            metric_margin,
+        )
+        self.model_name = model_name
+        self._key = key
+        self._topic = notification_topic
+        stack = cdk.Stack.of(self)
+        safe_name = sanitize_name(model_name)[:50]
+
+        self.lock_table = lock_table or self._create_lock_table(key)
+        self.model_package_group = sagemaker.CfnModelPackageGroup(
+            self,
+            "ModelPackageGroup",
+            model_package_group_name=f"{safe_name}-retraining",
+            model_package_group_description=f"Retrained versions of {model_name}",
+        )
+        group_name = self.model_package_group.model_package_group_name
+        assert group_name is not None
+        package_arns = stack.format_arn(
+            service="sagemaker",
+            resource="model-package",
+            resource_name=f"{group_name}/*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        group_arn = stack.format_arn(
+            service="sagemaker",
+            resource="model-package-group",
+            resource_name=group_name,
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+
+        self.functions: dict[str, PlatformFunction] = {}
+        fn = self._function
+        acquire = fn(
+            "AcquireLock", "acquire_lock_handler", "checks the start event and takes the model's lock"
+        )
+        release = fn(
+            "ReleaseLock", "release_lock_handler", "stops this run's training jobs and releases the lock"
+        )
+        check_training = fn(
+            "CheckTraining", "check_training_handler", "names a training failure as retryable or not"
+        )
+        evaluate = fn("Evaluate", "evaluate_handler", "compares the new model with production; spot savings")
+        register = fn("Register", "register_handler", "registers the model package")
+        request_approval = fn(
+            "RequestApproval", "request_approval_handler", "parks the task token for a reviewer"
+        )
+        approval_callback = fn("ApprovalCallback", "approval_callback_handler", "resumes a run on approval")
+        notify = fn("Notify", "notify_handler", "publishes the run summary")
+        for step in (acquire, release, request_approval, approval_callback):
+            key.grant_encrypt_decrypt(step.role)
+        self.lock_table.grant(acquire.role, "dynamodb:PutItem", "dynamodb:GetItem")
+        self.lock_table.grant(release.role, "dynamodb:DeleteItem")
+        self.lock_table.grant(request_approval.role, "dynamodb:PutItem")
+        self.lock_table.grant(approval_callback.role, "dynamodb:GetItem", "dynamodb:DeleteItem")
+        for step in (notify, request_approval):
+            notification_topic.grant_publish(step.role)
+
+        self.training = SpotTrainingStep(
+            self,
+            "Training",
+            model_name=model_name,
+            image_uri=training_image,
+            instance_type=instance_type,
+            artifact_bucket=artifact_bucket,
+            key=key,
+            check_function=check_training.function,
+            instance_count=instance_count,
+            volume_size_gb=volume_size_gb,
+            max_runtime=max_runtime,
+            max_wait=max_wait,
+            managed_spot=managed_spot,
+            hyperparameters=hyperparameters,
+            metric_definitions=[MetricDefinition(metric_name, metric_regex)] if metric_regex else [],
+            subnets=_selected_subnets(vpc, vpc_subnets),
+            security_groups=security_groups,
+            poll_interval=poll_interval,
+            capacity_retry_interval=capacity_retry_interval,
+            capacity_retry_attempts=capacity_retry_attempts,
+        )
+        self.training_role = self.training.role
+        check_training.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeTrainingJob"], resources=[self.training.job_arn_pattern]
+            )
+        )
+        release.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListTrainingJobs"], resources=["*"])
+        )
+        release.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:StopTrainingJob"], resources=[self.training.job_arn_pattern]
+            )
+        )
+        evaluate.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+        )
+        evaluate.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[package_arns])
+        )
+        register.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:CreateModelPackage"], resources=[package_arns, group_arn])
+        )
+        artifact_bucket.grant_read(register.role)
+
+        # Timeouts: every spot attempt may use its whole wait budget, then approval and deploy.
+        attempts = capacity_retry_attempts + 1
+        training_budget = int(max_wait.to_seconds() if managed_spot else max_runtime.to_seconds())
+        run_timeout = cdk.Duration.seconds(
+            attempts * (training_budget + int(capacity_retry_interval.to_seconds()) * 8)
+            + int(approval_timeout.to_seconds())
+            + 6 * 3600
+        )
+
+        lock = self._invoke(
+            "AcquireLock",
+            acquire,
+            {
+                "input": sfn.JsonPath.object_at("$.start"),
+                "model": model_name,
+                "execution": sfn.JsonPath.execution_id,
+                "started": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                "artifact_bucket": artifact_bucket.bucket_name,
+                "lock_ttl_seconds": int(run_timeout.to_seconds()),
+            },
+            result_path="$.lock",
+        )
+        # The original input is kept under $.start: the lock step returns everything else.
+        keep_input = sfn.Pass(self, "KeepStartInput", parameters={"start": sfn.JsonPath.entire_payload})
+        skipped = sfn.Succeed(
+            self, "SkippedAlreadyRunning", comment="another run of this model holds the lock"
+        )
+        refused = sfn.Fail(self, "StartRefused", error="StartRefused", cause_path="$.lock.reason")
+
+        # ---- the run itself
+        steps: list[sfn.TaskStateBase | sfn.Parallel] = []
+        if training_set_function is not None:
+            build = self._invoke(
+                "BuildTrainingSet",
+                training_set_function,
+                {
+                    "model": model_name,
+                    "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
+                    "query": training_set_query,
+                    "output_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
+                },
+                result_path=sfn.JsonPath.DISCARD,
+            )
+            steps.append(build)
+        steps.append(self.training.state)
+        evaluate_step = self._invoke(
+            "EvaluateModel",
+            evaluate.function,
+            {
+                "model": model_name,
+                "training": sfn.JsonPath.object_at("$.training"),
+                "metric_name": metric_name,
+                "direction": metric_direction,
+                "margin": metric_margin,
+                "model_package_group": group_name,
+                "instance_count": instance_count,
+                "hourly_price": instance_hourly_price,
+            },
+            result_path="$.evaluation",
+        )
+        register_step = self._invoke(
+            "RegisterModelPackage",
+            register.function,
+            {
+                "model_package_group": group_name,
+                "image_uri": inference_image,
+                "approval_mode": approval,
+                "training": sfn.JsonPath.object_at("$.training"),
+                "evaluation": sfn.JsonPath.object_at("$.evaluation"),
+                "training_data_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
+                "feature_fingerprint": feature_schema_fingerprint(feature_schema or {}),
+            },
+            result_path="$.package",
+        )
+        steps += [evaluate_step, register_step]
+
+        rejected = sfn.Pass(
+            self,
+            "NotBetter",
+            parameters={
+                "outcome": "rejected",
+                "decision": sfn.JsonPath.string_at("$.evaluation.evaluation.reason"),
+            },
+            result_path="$.result",
+        )
+        reviewer_rejected = sfn.Pass(
+            self,
+            "RejectedByReviewer",
+            parameters={"outcome": "rejected", "decision": "rejected by the reviewer in the model registry"},
+            result_path="$.result",
+        )
+        wait_for_approval = tasks.LambdaInvoke(
+            self,
+            "WaitForApproval",
+            lambda_function=request_approval.function,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "task_token": sfn.JsonPath.task_token,
+                    "model": model_name,
+                    "model_package_arn": sfn.JsonPath.string_at("$.package.model_package_arn"),
+                    "execution": sfn.JsonPath.execution_id,
+                    "timeout_seconds": int(approval_timeout.to_seconds()),
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(approval_timeout),
+            result_path="$.approval",
+        )
+        retry_throttling(wait_for_approval, LAMBDA_THROTTLING)
+        wait_for_approval.add_catch(reviewer_rejected, errors=[REJECTED_ERROR], result_path="$.approval")
+
+        if endpoint_name is not None:
+            deploy_chain = self._deploy_chain(
+                stack,
+                model_name=model_name,
+                endpoint_name=endpoint_name,
+                variant_name=variant_name,
+                alarm_names=rollback_alarm_names,
+                canary_percent=canary_percent,
+                canary_wait=canary_wait,
+                poll_interval=poll_interval,
+            )
+        else:
+            deploy_chain = sfn.Pass(
+                self,
+                "RegisteredOnly",
+                parameters={
+                    "outcome": "registered",
+                    "decision": "approved; no endpoint is configured to deploy to",
+                },
+                result_path="$.result",
+            )
+        approval_choice = (
+            sfn.Choice(self, "ApprovalStatus?")
+            .when(sfn.Condition.string_equals("$.package.approval_status", "Rejected"), rejected)
+            .when(
+                sfn.Condition.string_equals("$.package.approval_status", "PendingManualApproval"),
+                wait_for_approval.next(deploy_chain),
+            )
+            .otherwise(deploy_chain)
+        )
+        body = sfn.Chain.start(steps[0])
+        for next_step in steps[1:]:
+            body = body.next(next_step)
+        run = sfn.Parallel(
+            self, "Run", output_path="$[0]", comment="the retraining run; any failure is caught"
+        )
+        run.branch(body.next(approval_choice))
+
+        release_done = self._invoke(
+            "ReleaseLock",
+            release.function,
+            {"model": model_name, "execution": sfn.JsonPath.execution_id},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify_done = self._invoke(
+            "NotifyOutcome",
+            notify.function,
+            {
+                "model": model_name,
+                "outcome": sfn.JsonPath.string_at("$.result.outcome"),
+                "execution": sfn.JsonPath.execution_id,
+                "state": sfn.JsonPath.object_at("$"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        succeeded = sfn.Succeed(self, "Done")
+
+        failed = sfn.Fail(self, "RetrainingFailed", error="RetrainingFailed", cause_path="$.error.Cause")
+        notify_failure = self._invoke(
+            "NotifyFailure",
+            notify.function,
+            {
+                "model": model_name,
+                "outcome": "failed",
+                "execution": sfn.JsonPath.execution_id,
+                "state": sfn.JsonPath.object_at("$"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify_failure.add_catch(failed, result_path="$.notifyError")
+        cleanup = self._invoke(
+            "Cleanup",
+            release.function,
+            {
+                "model": model_name,
+                "execution": sfn.JsonPath.execution_id,
+                "job_prefix": sfn.JsonPath.string_at("$.lock.job_prefix"),
+                "stop_training_jobs": True,
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        cleanup.add_catch(notify_failure, result_path="$.cleanupError")
+        run.add_catch(cleanup, errors=["States.ALL"], result_path="$.error")
+        release_done.add_catch(notify_failure, result_path="$.error")
+        notify_done.add_catch(failed, result_path="$.error")
+
+        definition = keep_input.next(lock).next(
+            sfn.Choice(self, "LockAcquired?")
+            .when(
+                sfn.Condition.boolean_equals("$.lock.acquired", True),
+                run.next(release_done).next(notify_done).next(succeeded),
+            )
+            .when(sfn.Condition.string_equals("$.lock.status", "busy"), skipped)
+            .otherwise(refused)
+        )
+        cleanup.next(notify_failure).next(failed)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "StateMachineLogs",
+            encryption_key=key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=run_timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            comment=f"Retraining of {model_name}",
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.state_machine.grant_task_response(approval_callback.role)
+        self._acknowledge_state_machine()
+
+        self.drift_rule: events.Rule | None = None
+        if on_drift:
+            self.drift_rule = events.Rule(
+                self,
+                "OnDrift",
+                event_bus=drift_event_bus,
+                description=f"Retrain {model_name} when drift is detected",
+                event_pattern=events.EventPattern(
+                    source=[DRIFT_SOURCE], detail_type=[DRIFT_DETAIL_TYPE], detail={"model": [model_name]}
+                ),
+                targets=[targets.SfnStateMachine(self.state_machine)],
+            )
+        self.schedule_rule: events.Rule | None = None
+        if schedule is not None:
+            self.schedule_rule = events.Rule(
+                self,
+                "OnSchedule",
+                schedule=schedule,
+                description=f"Scheduled retraining of {model_name}",
+                targets=[
+                    targets.SfnStateMachine(
+                        self.state_machine,
+                        input=events.RuleTargetInput.from_object(
+                            {"trigger": "schedule", "model": model_name}
+                        ),
+                    )
+                ],
+            )
+        self.approval_rule = events.Rule(
+            self,
+            "OnPackageDecision",
+            description=f"Resume {model_name} runs waiting for a model package decision",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Model Package State Change"],
+                detail={"ModelPackageGroupName": [group_name]},
+            ),
+            targets=[targets.LambdaFunction(approval_callback.function)],
+        )
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _check_props(
+        model_name: str,
+        metric_name: str,
+        direction: str,
+        approval: str,
+        endpoint_name: str | None,
+        alarms: Sequence[str],
+        margin: float,
+    ) -> None:
+        problems: list[Problem] = []
+        if not model_name:
+            problems.append(Problem("model_name", "is empty"))
+        if not metric_name:
+            problems.append(
+                Problem("metric_name", "is empty: name the metric that decides whether to deploy")
+            )
+        if direction not in DIRECTIONS:
+            problems.append(Problem("metric_direction", f"'{direction}' is not one of {list(DIRECTIONS)}"))
+        if approval not in APPROVAL_MODES:
+            problems.append(Problem("approval", f"'{approval}' is not one of {list(APPROVAL_MODES)}"))
+        if margin < 0:
+            problems.append(Problem("metric_margin", f"{margin} must be >= 0"))
+        if endpoint_name is not None and not alarms:
+            problems.append(
+                Problem(
+                    "rollback_alarm_names",
+                    "a pipeline that deploys needs at least one alarm for auto-rollback",
+                )
+            )
+        if problems:
+            raise InputError(problems, f"RetrainingPipeline({model_name or '?'})")
+
+    def _create_lock_table(self, key: kms.IKey) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            "LockTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            time_to_live_attribute="expires_at",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _function(self, step: str, module: str, what: str) -> PlatformFunction:
+        function = PlatformFunction(
+            self,
+            f"{step}Function",
+            handler=f"{_HANDLERS}.{module}.handler",
+            domains=["training"],
+            environment={
+                "LOCK_TABLE_NAME": self.lock_table.table_name,
+                "NOTIFY_TOPIC_ARN": self._topic.topic_arn,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            timeout=cdk.Duration.seconds(60),
+            memory_size=256,
+            description=f"Retraining of {self.model_name}: {what}",
+            key=self._key,
+        )
+        self.functions[step] = function
+        return function
+
+    def _invoke(
+        self,
+        step: str,
+        function: lambda_.IFunction | PlatformFunction,
+        payload: Mapping[str, object],
+        *,
+        result_path: str,
+    ) -> tasks.LambdaInvoke:
+        target = function.function if isinstance(function, PlatformFunction) else function
+        task = tasks.LambdaInvoke(
+            self,
+            step,
+            lambda_function=target,
+            payload=sfn.TaskInput.from_object(dict(payload)),
+            payload_response_only=True,
+            result_path=result_path,
+        )
+        retry_throttling(task, LAMBDA_THROTTLING)
+        return task
+
+    def _deploy_chain(
+        self,
+        stack: cdk.Stack,
+        *,
+        model_name: str,
+        endpoint_name: str,
+        variant_name: str | None,
+        alarm_names: Sequence[str],
+        canary_percent: int,
+        canary_wait: cdk.Duration,
+        poll_interval: cdk.Duration,
+    ) -> sfn.IChainable:
+        start = self._function("StartDeploy", "start_deploy_handler", "starts the guarded endpoint update")
+        check = self._function("CheckDeploy", "check_deploy_handler", "polls the endpoint update")
+        endpoint_arn = stack.format_arn(
+            service="sagemaker",
+            resource="endpoint",
+            resource_name=endpoint_name.lower(),
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        config_arns = stack.format_arn(
+            service="sagemaker",
+            resource="endpoint-config",
+            resource_name="*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        model_arns = stack.format_arn(
+            service="sagemaker",
+            resource="model",
+            resource_name="*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        start.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"], resources=[endpoint_arn]
+            )
+        )
+        start.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpointConfig"],
+                resources=[config_arns],
+            )
+        )
+        start.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[model_arns])
+        )
+        start.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        check.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint_arn])
+        )
+        for function, finding in ((start, "endpoint-config/* and model/* named per run"),):
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5",
+                f"The deploy step creates {finding}; their names are only known at run time.",
+                applies_to=[
+                    "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/*",
+                    "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/*",
+                ],
+            )
+        start_deploy = self._invoke(
+            "StartDeploy",
+            start,
+            {
+                "model": model_name,
+                "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
+                "endpoint_name": endpoint_name,
+                "variant_name": variant_name,
+                "model_package_arn": sfn.JsonPath.string_at("$.package.model_package_arn"),
+                "execution_role_arn": self.training_role.role_arn,
+                "alarm_names": list(alarm_names),
+                "canary_percent": canary_percent,
+                "canary_wait_seconds": int(canary_wait.to_seconds()),
+                "termination_wait_seconds": int(canary_wait.to_seconds()),
+            },
+            result_path="$.deployment",
+        )
+        wait = sfn.Wait(self, "WaitForDeployment", time=sfn.WaitTime.duration(poll_interval))
+        check_step = self._invoke(
+            "CheckDeploy",
+            check,
+            {
+                "endpoint_name": endpoint_name,
+                "endpoint_config_name": sfn.JsonPath.string_at("$.deployment.endpoint_config_name"),
+            },
+            result_path="$.deploymentStatus",
+        )
+        deployed = sfn.Pass(
+            self,
+            "Deployed",
+            parameters={
+                "outcome": "deployed",
+                "decision": sfn.JsonPath.string_at("$.evaluation.evaluation.reason"),
+            },
+            result_path="$.result",
+        )
+        return (
+            start_deploy.next(wait)
+            .next(check_step)
+            .next(
+                sfn.Choice(self, "DeploymentDone?")
+                .when(sfn.Condition.boolean_equals("$.deploymentStatus.done", True), deployed)
+                .otherwise(wait)
+            )
+        )
+
+    def _acknowledge_state_machine(self) -> None:
+        acknowledge(
+            self.state_machine.role,
+            "AwsSolutions-IAM5",
+            "Training jobs are named per run and attempt, so CreateTrainingJob/DescribeTrainingJob/AddTags are "
+            "scoped to training-job/*; Lambda invoke grants include version qualifiers (:*).",
+            applies_to=[
+                "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/*",
+                "Resource::*",
+            ],
+        )
+
+    # ------------------------------------------------------------------ surface
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let a person or system start a run by hand (`{"model": "<name>"}`)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def metric_failed(self) -> cdk.aws_cloudwatch.Metric:
+        """Runs that ended in failure (training, evaluation, registry or deployment)."""
+        return self.state_machine.metric_failed()
+
+    def metric_spot_savings(self) -> cdk.aws_cloudwatch.Metric:
+        """Average spot savings (percent) of this model's finished training jobs."""
+        return cdk.aws_cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name="SpotSavings",
+            dimensions_map={"model": self.model_name, "service": "training"},
+            statistic="Average",
+            period=cdk.Duration.days(1),
+        )
+
+
+def _selected_subnets(vpc: ec2.IVpc | None, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
+    if vpc is None:
+        return []
+    if selection is None:
+        return vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets
+    return vpc.select_subnets(
+        subnet_type=selection.subnet_type,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+    ).subnets

@@ -1,0 +1,277 @@
+"""`SpotTrainingStep`: a managed-spot SageMaker training job as a Step Functions sub-chain.
+
+`tasks.SageMakerCreateTrainingJob` cannot switch on managed spot training, and `.sync`
+integrations do not run in local interpreters, so the job is an AWS SDK `createTrainingJob`
+call followed by a Wait / `describeTrainingJob` / Choice polling loop. The loop sits in a
+one-branch Parallel state whose Retry handles spot capacity failures: each retry names a
+new job that shares the run's checkpoint URI, so it resumes from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from constructs_lib.nag import acknowledge
+from lambdas.common.errors import InputError
+from lambdas.training.errors import SpotCapacityError
+from lambdas.training.spot_training import MetricDefinition, SpotTrainingSpec, create_training_job_request
+
+_HOURS_24 = cdk.Duration.hours(24)
+_HOURS_48 = cdk.Duration.hours(48)
+_MINUTES_1 = cdk.Duration.minutes(1)
+_MINUTES_5 = cdk.Duration.minutes(5)
+
+#: Error names under which Step Functions reports SageMaker API throttling and transient faults.
+SAGEMAKER_TRANSIENT_ERRORS = ["SageMaker.ThrottlingException", "SageMaker.AmazonSageMakerException"]
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
+)
+
+
+def retry_throttling(state: sfn.TaskStateBase, errors: Sequence[str]) -> None:
+    state.add_retry(
+        errors=list(errors),
+        interval=cdk.Duration.seconds(2),
+        max_attempts=5,
+        backoff_rate=2.0,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+class SpotTrainingStep(Construct):
+    """The training role and the state-machine fragment that trains one model on spot capacity.
+
+    Input state: `$.lock.job_prefix`, `$.lock.training_data_uri`, `$.lock.checkpoint_uri`,
+    `$.lock.output_uri` (from the lock step). Output state: the same object with
+    `$.training` holding a compact record of the job that completed (name, metrics,
+    billable and training seconds, model artifacts, checkpoint URI).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_name: str,
+        image_uri: str,
+        instance_type: str,
+        artifact_bucket: s3.IBucket,
+        key: kms.IKey,
+        check_function: lambda_.IFunction,
+        instance_count: int = 1,
+        volume_size_gb: int = 50,
+        max_runtime: cdk.Duration = _HOURS_24,
+        max_wait: cdk.Duration = _HOURS_48,
+        managed_spot: bool = True,
+        hyperparameters: Mapping[str, str] | None = None,
+        metric_definitions: Sequence[MetricDefinition] = (),
+        subnets: Sequence[ec2.ISubnet] = (),
+        security_groups: Sequence[ec2.ISecurityGroup] = (),
+        poll_interval: cdk.Duration = _MINUTES_1,
+        capacity_retry_interval: cdk.Duration = _MINUTES_5,
+        capacity_retry_attempts: int = 3,
+        capacity_retry_backoff: float = 2.0,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "TrainingRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"SageMaker training (and serving) role of the {model_name} retraining pipeline",
+        )
+        self.spec = SpotTrainingSpec(
+            image_uri=image_uri,
+            role_arn=self.role.role_arn,
+            instance_type=instance_type,
+            instance_count=instance_count,
+            volume_size_gb=volume_size_gb,
+            max_runtime_seconds=int(max_runtime.to_seconds()),
+            max_wait_seconds=int(max_wait.to_seconds()),
+            kms_key_arn=key.key_arn,
+            subnet_ids=[s.subnet_id for s in subnets],
+            security_group_ids=[g.security_group_id for g in security_groups],
+            hyperparameters=dict(hyperparameters or {}),
+            metric_definitions=tuple(metric_definitions),
+            managed_spot=managed_spot,
+        )
+        problems = self.spec.problems()
+        if problems:
+            raise InputError(problems, f"{self.node.path} (model {model_name})")
+        self._grant_training_role(artifact_bucket, key, image_uri, bool(subnets))
+
+        self.job_arn_pattern = stack.format_arn(
+            service="sagemaker",
+            resource="training-job",
+            resource_name="*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        request = create_training_job_request(
+            self.spec,
+            job_name=sfn.JsonPath.string_at("$.attempt.jobName"),
+            training_data_uri=sfn.JsonPath.string_at("$.lock.training_data_uri"),
+            checkpoint_uri=sfn.JsonPath.string_at("$.lock.checkpoint_uri"),
+            output_uri=sfn.JsonPath.string_at("$.lock.output_uri"),
+            tags={"mlplatform:model": model_name, "mlplatform:run": sfn.JsonPath.string_at("$.lock.run_id")},
+        )
+        # A fresh short suffix per attempt: SageMaker job names are unique forever.
+        name_job = sfn.Pass(
+            self,
+            "NameTrainingJob",
+            parameters={
+                "jobName": sfn.JsonPath.format(
+                    "{}-{}",
+                    sfn.JsonPath.string_at("$.lock.job_prefix"),
+                    sfn.JsonPath.array_get_item(sfn.JsonPath.string_split(sfn.JsonPath.uuid(), "-"), 0),
+                )
+            },
+            result_path="$.attempt",
+        )
+        create = tasks.CallAwsService(
+            self,
+            "CreateTrainingJob",
+            service="sagemaker",
+            action="createTrainingJob",
+            iam_action="sagemaker:CreateTrainingJob",
+            iam_resources=[self.job_arn_pattern],
+            additional_iam_statements=[
+                iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[self.job_arn_pattern]),
+            ],
+            parameters=request,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        retry_throttling(create, SAGEMAKER_TRANSIENT_ERRORS)
+        wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.duration(poll_interval))
+        describe = tasks.CallAwsService(
+            self,
+            "DescribeTrainingJob",
+            service="sagemaker",
+            action="describeTrainingJob",
+            iam_action="sagemaker:DescribeTrainingJob",
+            iam_resources=[self.job_arn_pattern],
+            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.attempt.jobName")},
+            # Name and status are always in the response; the rest is read by the check step.
+            result_selector={
+                "TrainingJobName": sfn.JsonPath.string_at("$.TrainingJobName"),
+                "TrainingJobStatus": sfn.JsonPath.string_at("$.TrainingJobStatus"),
+            },
+            result_path="$.training",
+        )
+        retry_throttling(describe, SAGEMAKER_TRANSIENT_ERRORS)
+        check = tasks.LambdaInvoke(
+            self,
+            "CheckTrainingOutcome",
+            lambda_function=check_function,
+            input_path="$.training",
+            payload_response_only=True,
+            result_path="$.training",
+        )
+        retry_throttling(check, ["Lambda.TooManyRequestsException"])
+        finished = sfn.Choice(self, "TrainingFinished?")
+        running = sfn.Condition.or_(
+            sfn.Condition.string_equals("$.training.TrainingJobStatus", "InProgress"),
+            sfn.Condition.string_equals("$.training.TrainingJobStatus", "Stopping"),
+        )
+        body = (
+            name_job.next(create)
+            .next(wait)
+            .next(describe)
+            .next(finished.when(running, wait).otherwise(check))
+        )
+        self.state = sfn.Parallel(
+            self,
+            "SpotTraining",
+            comment="Managed spot training; capacity failures start a new job from the same checkpoints",
+            output_path="$[0]",
+        )
+        self.state.branch(body)
+        self.state.add_retry(
+            errors=[SpotCapacityError.__name__],
+            interval=capacity_retry_interval,
+            max_attempts=capacity_retry_attempts,
+            backoff_rate=capacity_retry_backoff,
+        )
+
+    def _grant_training_role(self, bucket: s3.IBucket, key: kms.IKey, image_uri: str, in_vpc: bool) -> None:
+        stack = cdk.Stack.of(self)
+        bucket.grant_read_write(self.role)
+        key.grant_encrypt_decrypt(self.role)
+        match = _ECR_IMAGE.match(image_uri)
+        if match:
+            repo_arn = (
+                f"arn:{stack.partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+            )
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability",
+                    ],
+                    resources=[repo_arn],
+                )
+            )
+        log_group_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        statements = [
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[log_group_arn, f"{log_group_arn}:*"],
+            ),
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+            ),
+        ]
+        if in_vpc:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    resources=["*"],
+                )
+            )
+        policy = iam.Policy(self, "TrainingRuntimePolicy", statements=statements)
+        policy.attach_to_role(self.role)
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "SageMaker training needs ecr:GetAuthorizationToken and ENI management, which take no resource ARN; "
+            "logs are limited to /aws/sagemaker/* and metrics to the /aws/sagemaker/* namespaces.",
+            applies_to=[
+                "Resource::*",
+                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*",
+                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*:*",
+            ],
+        )

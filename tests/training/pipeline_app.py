@@ -1,0 +1,74 @@
+"""One synthesized stack holding two retraining pipelines, shared by the pipeline tests.
+
+`fraud` approves better models automatically and deploys to an endpoint; `churn` waits
+for a reviewer. Poll and retry intervals are one second so that moto's interpreter, which
+really waits, runs each scenario in a few seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from constructs_lib.retraining_pipeline import RetrainingPipeline
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+FAST = cdk.Duration.seconds(1)
+
+
+def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "Retraining", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    bucket = s3.Bucket(stack, "Artifacts", encryption_key=key)
+    topic = sns.Topic(stack, "Alarms", master_key=key)
+    common: dict[str, Any] = {
+        "training_image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fraud-train:3",
+        "inference_image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fraud-serve:3",
+        "instance_type": "ml.m5.xlarge",
+        "metric_name": "validation:auc",
+        "metric_margin": 0.01,
+        "artifact_bucket": bucket,
+        "key": key,
+        "notification_topic": topic,
+        "max_runtime": cdk.Duration.hours(2),
+        "max_wait": cdk.Duration.hours(4),
+        "instance_hourly_price": 0.23,
+        "feature_schema": {"amount": "float", "country": "string"},
+        "poll_interval": FAST,
+        "capacity_retry_interval": FAST,
+        "capacity_retry_attempts": 2,
+    }
+    pipelines = {
+        "fraud": RetrainingPipeline(
+            stack,
+            "FraudRetraining",
+            model_name="fraud",
+            approval="automatic",
+            endpoint_name="fraud",
+            variant_name="blue",
+            rollback_alarm_names=["fraud-p99-latency"],
+            schedule=cdk.aws_events.Schedule.rate(cdk.Duration.days(7)),
+            **{**common, **overrides},
+        ),
+        "churn": RetrainingPipeline(
+            stack,
+            "ChurnRetraining",
+            model_name="churn",
+            approval="manual",
+            endpoint_name="churn",
+            rollback_alarm_names=["churn-errors"],
+            **common,
+        ),
+    }
+    return stack, pipelines
+
+
+def template_json(stack: cdk.Stack) -> dict[str, Any]:
+    return Template.from_stack(stack).to_json()

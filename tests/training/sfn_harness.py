@@ -1,0 +1,289 @@
+"""Run the synthesized retraining state machine in moto's Step Functions interpreter.
+
+The definition is taken from the CloudFormation template: its `Fn::Join` / `Ref` /
+`Fn::GetAtt` tokens are resolved into the fake names and ARNs that the moto resources
+created here carry. Lambda tasks run the real handlers in-process (moto's Docker-free
+Lambda backend would only echo canned results), chosen by the `Handler` each function has
+in the template and with that function's resolved environment.
+
+Two gaps in moto 5.2 are filled with the closest faithful stand-in:
+- training jobs finish the moment they are created, always "Completed"; a queue of
+  `JobOutcome`s sets each new job's status, failure reason, metrics and billable time;
+- `UpdateEndpoint` and `StopTrainingJob` are not implemented; stand-ins record the calls
+  and apply their documented effect.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+
+
+# ---------------------------------------------------------------------- token resolution
+def fake_names(template: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(logical id, "Ref" or attribute) → the value the moto stand-in resource will have."""
+    names: dict[tuple[str, str], str] = {}
+    for logical_id, resource in template["Resources"].items():
+        kind = resource["Type"]
+        if kind == "AWS::Lambda::Function":
+            names[(logical_id, "Ref")] = logical_id
+            names[(logical_id, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+        elif kind == "AWS::IAM::Role":
+            names[(logical_id, "Ref")] = logical_id
+            names[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        elif kind == "AWS::S3::Bucket":
+            names[(logical_id, "Ref")] = logical_id.lower()
+            names[(logical_id, "Arn")] = f"arn:aws:s3:::{logical_id.lower()}"
+        elif kind == "AWS::SNS::Topic":
+            names[(logical_id, "Ref")] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{logical_id}"
+            names[(logical_id, "TopicName")] = logical_id
+        elif kind == "AWS::DynamoDB::Table":
+            names[(logical_id, "Ref")] = logical_id
+            names[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{logical_id}"
+        elif kind == "AWS::KMS::Key":
+            names[(logical_id, "Ref")] = logical_id
+            names[(logical_id, "Arn")] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id}"
+        elif kind == "AWS::StepFunctions::StateMachine":
+            names[(logical_id, "Ref")] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+    names[("AWS::Partition", "Ref")] = "aws"
+    names[("AWS::Region", "Ref")] = REGION
+    names[("AWS::AccountId", "Ref")] = ACCOUNT
+    names[("AWS::URLSuffix", "Ref")] = "amazonaws.com"
+    return names
+
+
+def resolve(value: Any, names: dict[tuple[str, str], str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return names[(value["Ref"], "Ref")]
+        if set(value) == {"Fn::GetAtt"}:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return names[(logical_id, attribute)]
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(resolve(p, names)) for p in parts)
+        return {k: resolve(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, names) for v in value]
+    return value
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+# ---------------------------------------------------------------------- scenario control
+@dataclass
+class JobOutcome:
+    """How the next training job created in moto ends."""
+
+    status: str = "Completed"
+    failure_reason: str | None = None
+    metrics: dict[str, float] = field(default_factory=lambda: {"validation:auc": 0.95})
+    billable_seconds: int = 900
+    training_seconds: int = 3000
+
+
+@dataclass
+class Scenario:
+    jobs: list[JobOutcome] = field(default_factory=list)
+    endpoint_updates: list[dict[str, Any]] = field(default_factory=list)
+    stopped_jobs: list[str] = field(default_factory=list)
+
+    def next_job(self) -> JobOutcome:
+        return self.jobs.pop(0) if self.jobs else JobOutcome()
+
+
+class PipelineHarness:
+    """moto stand-ins for every resource the state machines touch, plus the patches."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.names = fake_names(template)
+        self.scenario = Scenario()
+        self._handler_lock = threading.Lock()
+        self.functions = {
+            logical_id: (
+                resource["Properties"]["Handler"],
+                resolve(resource["Properties"].get("Environment", {}).get("Variables", {}), self.names),
+            )
+            for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
+        }
+
+    # -- patches
+    def patches(self) -> Iterator[Any]:
+        harness = self
+
+        def invoke(
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: Any,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
+            return harness.run_handler(function_name, body, response_headers)
+
+        original_create = SageMakerModelBackend.create_training_job
+
+        def create_training_job(backend: SageMakerModelBackend, *args: Any, **kwargs: Any) -> FakeTrainingJob:
+            job = original_create(backend, *args, **kwargs)
+            outcome = harness.scenario.next_job()
+            job.training_job_status = outcome.status
+            job.secondary_status = outcome.status
+            job.failure_reason = outcome.failure_reason  # type: ignore[attr-defined]
+            job.final_metric_data_list = [
+                {"MetricName": name, "Value": value, "Timestamp": job.creation_time}
+                for name, value in outcome.metrics.items()
+            ]
+            job.billable_time_in_seconds = outcome.billable_seconds  # type: ignore[attr-defined]
+            job.training_time_in_seconds = outcome.training_seconds  # type: ignore[attr-defined]
+            return job
+
+        def update_endpoint(response: SageMakerResponse) -> str:
+            params = json.loads(response.body)
+            harness.scenario.endpoint_updates.append(params)
+            endpoint = response.sagemaker_backend.endpoints[params["EndpointName"]]
+            endpoint.endpoint_config_name = params["EndpointConfigName"]
+            return json.dumps({"EndpointArn": endpoint.arn})
+
+        def stop_training_job(response: SageMakerResponse) -> str:
+            name = json.loads(response.body)["TrainingJobName"]
+            harness.scenario.stopped_jobs.append(name)
+            response.sagemaker_backend.training_jobs[name].training_job_status = "Stopped"
+            return "{}"
+
+        yield mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
+        yield mock.patch.object(SageMakerModelBackend, "create_training_job", create_training_job)
+        yield mock.patch.object(SageMakerResponse, "update_endpoint", update_endpoint, create=True)
+        yield mock.patch.object(SageMakerResponse, "stop_training_job", stop_training_job, create=True)
+
+    def run_handler(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        logical_id = function_name.rsplit(":", 1)[-1]
+        handler_path, environment = self.functions[logical_id]
+        module_name, _, attribute = handler_path.rpartition(".")
+        handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
+        event = json.loads(body) if body else {}
+        context = mock.Mock(
+            function_name=logical_id,
+            memory_limit_in_mb=256,
+            invoked_function_arn=self.names[(logical_id, "Arn")],
+            aws_request_id="req",
+        )
+        with self._handler_lock, mock.patch.dict(os.environ, environment):
+            try:
+                result = handler(event, context)
+            except Exception as err:  # a Lambda turns any uncaught error into FunctionError
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err)}).encode()
+        return json.dumps(result).encode()
+
+    # -- resources
+    def create_resources(self) -> None:
+        for logical_id in resources_of(self.template, "AWS::DynamoDB::Table"):
+            boto3.client("dynamodb").create_table(
+                TableName=logical_id,
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        for logical_id in resources_of(self.template, "AWS::S3::Bucket"):
+            boto3.client("s3").create_bucket(
+                Bucket=logical_id.lower(), CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+        for resource in resources_of(self.template, "AWS::SageMaker::ModelPackageGroup").values():
+            boto3.client("sagemaker").create_model_package_group(
+                ModelPackageGroupName=resource["Properties"]["ModelPackageGroupName"]
+            )
+        sns = boto3.client("sns")
+        sqs = boto3.client("sqs")
+        self.inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self.inbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        for logical_id in resources_of(self.template, "AWS::SNS::Topic"):
+            arn = sns.create_topic(Name=logical_id)["TopicArn"]
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+        self.state_machines: dict[str, str] = {}
+        sfn = boto3.client("stepfunctions")
+        for logical_id, resource in resources_of(self.template, "AWS::StepFunctions::StateMachine").items():
+            definition = resolve(resource["Properties"]["DefinitionString"], self.names)
+            arn = sfn.create_state_machine(
+                name=logical_id, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
+            )["stateMachineArn"]
+            self.state_machines[logical_id] = arn
+
+    def create_endpoint(self, name: str, variant: str) -> None:
+        sagemaker = boto3.client("sagemaker")
+        sagemaker.create_model(
+            ModelName=f"{name}-v0",
+            PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/v0.tar.gz"},
+            ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/model",
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=f"{name}-v0",
+            ProductionVariants=[
+                {
+                    "VariantName": variant,
+                    "ModelName": f"{name}-v0",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        )
+        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v0")
+
+    # -- running
+    def state_machine_arn(self, prefix: str) -> str:
+        return next(arn for logical_id, arn in self.state_machines.items() if logical_id.startswith(prefix))
+
+    def start(self, prefix: str, name: str, start_input: Any) -> str:
+        return boto3.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn(prefix), name=name, input=json.dumps(start_input)
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+        sfn = boto3.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)  # the interpreter runs in its own thread; this only polls it
+        raise TimeoutError(f"{execution_arn} still RUNNING after {timeout} s")
+
+    def run(self, prefix: str, name: str, start_input: Any) -> dict[str, Any]:
+        return self.wait(self.start(prefix, name, start_input))
+
+    def notifications(self) -> list[dict[str, str]]:
+        sqs = boto3.client("sqs")
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                body = json.loads(message["Body"])
+                found.append({"subject": body.get("Subject", ""), "message": body["Message"]})
+                sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+
+    def history_states(self, execution_arn: str) -> list[str]:
+        events = boto3.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]

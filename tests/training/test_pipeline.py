@@ -1,0 +1,339 @@
+"""The synthesized retraining state machines, executed in moto's Step Functions interpreter."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas.common.errors import InputError
+from lambdas.training import approval_callback_handler
+from lambdas.training.runtime import reset_clients
+
+from .pipeline_app import build_stack, template_json
+from .sfn_harness import JobOutcome, PipelineHarness, resources_of
+
+pytestmark = pytest.mark.synth
+
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    stack, _ = build_stack()
+    return template_json(stack)
+
+
+@pytest.fixture
+def harness(template: dict[str, Any]) -> Iterator[PipelineHarness]:
+    with mock_aws(config=MOTO_CONFIG), ExitStack() as patches:
+        reset_clients()
+        pipeline = PipelineHarness(template)
+        for patch in pipeline.patches():
+            patches.enter_context(patch)
+        pipeline.create_resources()
+        pipeline.create_endpoint("fraud", "blue")
+        pipeline.create_endpoint("churn", "AllTraffic")
+        yield pipeline
+    reset_clients()
+
+
+def training_jobs() -> list[dict[str, Any]]:
+    sagemaker = boto3.client("sagemaker")
+    names = [j["TrainingJobName"] for j in sagemaker.list_training_jobs()["TrainingJobSummaries"]]
+    return [sagemaker.describe_training_job(TrainingJobName=n) for n in names]
+
+
+def packages(group: str) -> list[dict[str, Any]]:
+    sagemaker = boto3.client("sagemaker")
+    summaries = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+
+def lock_items(template: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    table = next(t for t in resources_of(template, "AWS::DynamoDB::Table") if t.startswith(prefix))
+    return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+
+DRIFT_EVENT = {
+    "source": "mlplatform.drift",
+    "detail-type": "Model Drift Detected",
+    "detail": {"model": "fraud", "psi": 0.31},
+}
+
+
+# ------------------------------------------------------------------------- executions
+def test_happy_path_trains_on_spot_registers_approved_and_deploys(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    result = harness.run("FraudRetraining", "happy", DRIFT_EVENT)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["result"]["outcome"] == "deployed"
+
+    [job] = training_jobs()
+    assert job["EnableManagedSpotTraining"] is True
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400}
+    assert job["CheckpointConfig"]["S3Uri"] == output["lock"]["checkpoint_uri"]
+    assert job["CheckpointConfig"]["S3Uri"].endswith(
+        f"/retraining/fraud/{output['lock']['run_id']}/checkpoints/"
+    )
+    assert job["TrainingJobName"].startswith(output["lock"]["job_prefix"] + "-")
+
+    [package] = packages("fraud-retraining")
+    assert package["ModelApprovalStatus"] == "Approved"
+    lineage = package["CustomerMetadataProperties"]
+    assert lineage["training_job"] == job["TrainingJobName"]
+    assert lineage["training_data"] == output["lock"]["training_data_uri"]
+    assert lineage["metric_value"] == "0.95" and lineage["spot_savings"] == "0.7"
+
+    [update] = harness.scenario.endpoint_updates
+    assert update["EndpointName"] == "fraud"
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "fraud-p99-latency"}
+    ]
+    endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName="fraud")
+    assert endpoint["EndpointConfigName"] == output["deployment"]["endpoint_config_name"]
+
+    [note] = harness.notifications()
+    assert note["subject"] == "Retraining deployed: fraud"
+    assert "Spot savings: 70.0 %" in note["message"] and job["TrainingJobName"] in note["message"]
+    assert "Cost (upper bound): $0.06" in note["message"]  # 900 s x 1 instance x $0.23/h
+    assert [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"] == "lock#fraud"] == []
+
+
+def test_training_failure_is_caught_cleaned_up_and_notified(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    harness.scenario.jobs = [
+        JobOutcome(status="Failed", failure_reason="AlgorithmError: ExecuteUserScriptError")
+    ]
+    result = harness.run("FraudRetraining", "broken", {"model": "fraud"})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "RetrainingFailed" and "AlgorithmError" in result["cause"]
+    assert len(training_jobs()) == 1  # not retried: another attempt would fail the same way
+    assert packages("fraud-retraining") == [] and harness.scenario.endpoint_updates == []
+    [note] = harness.notifications()
+    assert note["subject"] == "Retraining failed: fraud" and "TrainingJobFailedError" in note["message"]
+    assert "Cleanup" in harness.history_states(result["executionArn"])
+    assert [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"] == "lock#fraud"] == []
+
+
+def test_model_not_better_is_registered_rejected_and_not_deployed(harness: PipelineHarness) -> None:
+    boto3.client("sagemaker").create_model_package(
+        ModelPackageGroupName="fraud-retraining",
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/prod.tar.gz"}],
+            "SupportedContentTypes": ["application/json"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        CustomerMetadataProperties={"metric_name": "validation:auc", "metric_value": "0.95"},
+    )
+    harness.scenario.jobs = [JobOutcome(metrics={"validation:auc": 0.955})]  # +0.005 < margin 0.01
+    result = harness.run("FraudRetraining", "worse", {"model": "fraud"})
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["result"]["outcome"] == "rejected"
+    assert "does not beat the margin" in output["result"]["decision"]
+    statuses = sorted(p["ModelApprovalStatus"] for p in packages("fraud-retraining"))
+    assert statuses == ["Approved", "Rejected"]
+    assert harness.scenario.endpoint_updates == []
+    [note] = harness.notifications()
+    assert note["subject"] == "Retraining rejected: fraud" and "production 0.95" in note["message"]
+
+
+def test_spot_interruption_is_retried_from_same_checkpoints_and_completes(harness: PipelineHarness) -> None:
+    harness.scenario.jobs = [
+        JobOutcome(
+            status="Failed",
+            failure_reason="CapacityError: Unable to provision requested ML compute capacity.",
+        ),
+        JobOutcome(),
+    ]
+    result = harness.run("FraudRetraining", "spot", {"model": "fraud"})
+    assert result["status"] == "SUCCEEDED", result
+    first, second = sorted(training_jobs(), key=lambda j: j["CreationTime"])
+    assert first["TrainingJobStatus"] == "Failed" and second["TrainingJobStatus"] == "Completed"
+    assert first["TrainingJobName"] != second["TrainingJobName"]
+    assert first["CheckpointConfig"]["S3Uri"] == second["CheckpointConfig"]["S3Uri"]
+    assert json.loads(result["output"])["training"]["TrainingJobName"] == second["TrainingJobName"]
+    assert len(harness.scenario.endpoint_updates) == 1
+
+
+def test_spot_capacity_that_never_arrives_fails_after_retries(harness: PipelineHarness) -> None:
+    capacity = JobOutcome(status="Failed", failure_reason="CapacityError: insufficient capacity")
+    harness.scenario.jobs = [capacity, capacity, capacity, JobOutcome()]
+    result = harness.run("FraudRetraining", "nospot", {"model": "fraud"})
+    assert result["status"] == "FAILED" and "SpotCapacityError" in harness.notifications()[0]["message"]
+    assert len(training_jobs()) == 3  # first attempt + capacity_retry_attempts (2)
+
+
+def wait_for_approval_request(template: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = [i for i in lock_items(template, "ChurnRetraining") if i["pk"]["S"].startswith("approval#")]
+        if items:
+            return items[0]
+        time.sleep(0.05)  # polls the interpreter thread
+    raise TimeoutError("no approval request was stored")
+
+
+def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    execution = harness.start("ChurnRetraining", "manual", {"model": "churn"})
+    request = wait_for_approval_request(template)
+    package_arn = request["pk"]["S"].removeprefix("approval#")
+    assert boto3.client("sagemaker").describe_model_package(ModelPackageName=package_arn)[
+        "ModelApprovalStatus"
+    ] == ("PendingManualApproval")
+
+    second = harness.run("ChurnRetraining", "second", {"model": "churn"})
+    assert second["status"] == "SUCCEEDED"
+    assert json.loads(second["output"])["lock"]["status"] == "busy"
+    assert "manual" in json.loads(second["output"])["lock"]["reason"]
+
+    boto3.client("sagemaker").update_model_package(
+        ModelPackageArn=package_arn, ModelApprovalStatus="Rejected"
+    )
+    callback_env = harness.functions[
+        next(k for k in harness.functions if k.startswith("ChurnRetrainingApprovalCallback"))
+    ][1]
+    event = {
+        "version": "0",
+        "id": "e",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2024-05-01T12:00:00Z",
+        "region": "eu-west-1",
+        "resources": [package_arn],
+        "detail-type": "SageMaker Model Package State Change",
+        "detail": {
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": "Rejected",
+            "ModelPackageGroupName": "churn-retraining",
+        },
+    }
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in callback_env.items():
+            env.setenv(name, value)
+        assert approval_callback_handler.handler(event, _Context())["resumed"]
+
+    result = harness.wait(execution)
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["result"]["outcome"] == "rejected"
+    assert harness.scenario.endpoint_updates == []
+    subjects = [n["subject"] for n in harness.notifications()]
+    assert subjects == ["Retraining awaits approval: churn", "Retraining rejected: churn"]
+
+
+def test_unknown_model_start_ends_with_recorded_reason(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    result = harness.run("FraudRetraining", "stranger", {"model": "churn"})
+    assert result["status"] == "FAILED" and result["error"] == "StartRefused"
+    assert "'churn' is unknown to this pipeline" in result["cause"]
+    [skip] = [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"].startswith("skip#")]
+    assert skip["reason"]["S"] == result["cause"]
+    assert training_jobs() == []
+
+
+class _Context:
+    function_name = "approval-callback"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:approval-callback"
+    aws_request_id = "req"
+
+
+# ------------------------------------------------------------------------- template
+def state_machine(template: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return next(
+        v
+        for k, v in resources_of(template, "AWS::StepFunctions::StateMachine").items()
+        if k.startswith(prefix)
+    )
+
+
+def test_training_request_in_template_is_managed_spot_with_checkpoints(template: dict[str, Any]) -> None:
+    parts = state_machine(template, "FraudRetraining")["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "<token>" for p in parts)
+    definition = json.loads(text)
+    training = definition["States"]["Run"]["Branches"][0]["States"]["SpotTraining"]
+    create = training["Branches"][0]["States"]["CreateTrainingJob"]
+    assert create["Resource"] == "arn:<token>:states:::aws-sdk:sagemaker:createTrainingJob"
+    params = create["Parameters"]
+    assert params["EnableManagedSpotTraining"] is True
+    assert params["CheckpointConfig"] == {
+        "S3Uri.$": "$.lock.checkpoint_uri",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    stop = params["StoppingCondition"]
+    assert stop["MaxWaitTimeInSeconds"] > stop["MaxRuntimeInSeconds"]
+    assert params["OutputDataConfig"]["KmsKeyId"] == "<token>"
+    assert training["Retry"][0]["ErrorEquals"] == ["SpotCapacityError"]
+    assert definition["States"]["Run"]["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+
+
+def test_pass_role_is_only_for_training_roles_and_only_to_sagemaker(template: dict[str, Any]) -> None:
+    statements = [
+        statement
+        for policy in resources_of(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole"
+        in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    ]
+    assert statements, "the state machine must be able to pass the training role"
+    for statement in statements:
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for resource in resources:
+            assert resource["Fn::GetAtt"][0].startswith(
+                ("FraudRetrainingTrainingTrainingRole", "ChurnRetrainingTrainingTrainingRole")
+            )
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_state_machine_logs_all_to_kms_log_group_with_tracing(template: dict[str, Any]) -> None:
+    props = state_machine(template, "FraudRetraining")["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    log_group_id = props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"][
+        "Fn::GetAtt"
+    ][0]
+    assert "KmsKeyId" in template["Resources"][log_group_id]["Properties"]
+
+
+def test_drift_rule_matches_only_this_models_drift_event(template: dict[str, Any]) -> None:
+    patterns = [
+        r["Properties"].get("EventPattern") for r in resources_of(template, "AWS::Events::Rule").values()
+    ]
+    assert {
+        "source": ["mlplatform.drift"],
+        "detail-type": ["Model Drift Detected"],
+        "detail": {"model": ["fraud"]},
+    } in patterns
+
+
+# ------------------------------------------------------------------------- bad props
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"max_runtime": cdk.Duration.hours(4), "max_wait": cdk.Duration.hours(4)}, "max_wait_seconds"),
+        ({"metric_name": ""}, "metric_name"),
+        ({"metric_direction": "upwards"}, "metric_direction"),
+    ],
+)
+def test_bad_pipeline_props_fail_synth_naming_the_field(overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as err:
+        build_stack(**overrides)
+    assert field in [p.field for p in err.value.problems]
