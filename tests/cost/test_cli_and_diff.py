@@ -156,6 +156,8 @@ def test_estimate_with_config_adds_scheduled_jobs(capsys, repo_root):
     report = json.loads(capsys.readouterr().out)
     jobs = [line for line in report["lines"] if line["stack"] == "(scheduled jobs)"]
     assert {line["resource_type"] for line in jobs} == {"SageMaker training job", "Glue job"}
-    assert report["total_monthly_usd"] == pytest.approx(
-        2212.68 + sum(line["monthly_usd"] for line in jobs), abs=0.01
-    )
+    # the config's first region also prices the environment-agnostic stack (its KMS key, $1), marked assumed
+    agnostic = next(s for s in report["stacks"] if s["name"] == "Agnostic")
+    assert agnostic["region_assumed"] and agnostic["monthly_usd"] == 1.0
+    jobs_total = sum(line["monthly_usd"] for line in jobs)
+    assert report["total_monthly_usd"] == pytest.approx(2212.68 + 1.0 + jobs_total, abs=0.01)
