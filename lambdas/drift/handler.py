@@ -53,7 +53,7 @@ def _settings_and_clients() -> tuple[Settings, Clients]:
 
 
 def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = metrics) -> dict[str, Any]:
-    window = parse_window_event(event).window(settings)
+    window = parse_window_event(event).window(settings.window_hours)
     baseline = aws_io.read_baseline(clients.s3, settings.baseline_uri)
     objects = aws_io.window_objects(clients.s3, settings.data_uri, settings.data_format, *window)
     if len(objects) > settings.max_objects:

@@ -65,7 +65,7 @@ def _settings() -> tuple[Settings, Any]:
 
 
 def plan_window(event: Any, settings: Settings, s3: Any) -> dict[str, Any]:
-    start, end = parse_window_event(event).window(settings)
+    start, end = parse_window_event(event).window(settings.window_hours)
     run_id = run_id_for(settings, end)
     objects = aws_io.window_objects(s3, settings.data_uri, settings.data_format, start, end)
     manifest_key = f"{settings.prefix}/runs/{run_id}/manifest.json"

@@ -116,12 +116,12 @@ class WindowEvent(BaseModel):
     window_end: datetime | None = None
     window_hours: int | None = Field(default=None, ge=1, le=24 * 31)
 
-    def window(self, settings: Settings) -> tuple[datetime, datetime]:
+    def window(self, default_hours: int) -> tuple[datetime, datetime]:
         """[start, end) of the window, the end floored to the hour so reruns share one window."""
         end = self.window_end or self.time or datetime.now(UTC)
         end = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC)
         end = end.replace(minute=0, second=0, microsecond=0)
-        return end - timedelta(hours=self.window_hours or settings.window_hours), end
+        return end - timedelta(hours=self.window_hours or default_hours), end
 
 
 def parse_window_event(event: Any) -> WindowEvent:
