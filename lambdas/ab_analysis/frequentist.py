@@ -67,13 +67,17 @@ def lift(control: Estimate, treatment: Estimate, df: float = math.inf) -> Lift:
     vt = treatment.standard_error_sq
     absolute = treatment.mean - control.mean
     absolute_se = math.sqrt(vc + vt)
-    if control.mean == 0:
-        return Lift(absolute, absolute_se, None, None, df)
     mc2 = control.mean * control.mean
+    if mc2 == 0:
+        # Also catches control means so close to 0 that their square underflows.
+        return Lift(absolute, absolute_se, None, None, df)
     relative = absolute / abs(control.mean)
+    ratio = treatment.mean / control.mean
     # Delta method for (mean_t - mean_c)/|mean_c|: the gradient is (1/|mc|, -+mt/mc^2),
     # whose squares do not depend on the sign of mc.
-    relative_var = vt / mc2 + treatment.mean * treatment.mean * vc / (mc2 * mc2)
+    relative_var = (vt + ratio * ratio * vc) / mc2
+    if not (math.isfinite(relative) and math.isfinite(relative_var)):
+        return Lift(absolute, absolute_se, None, None, df)
     return Lift(absolute, absolute_se, relative, math.sqrt(relative_var), df)
 
 

@@ -165,6 +165,8 @@ def _variant_sums(reader: _Reader, kind: MetricType, raw: Any, where: str) -> Va
         if n and math.isfinite(successes) and not 0 <= successes <= n:
             reader.fail(f"{where}.successes", f"must be between 0 and n={n}, got {successes!r}")
         covariate = _covariate(reader, data.get("covariate"), f"{where}.covariate")
+        if covariate is not None and n == 1:
+            reader.fail(f"{where}.n", "must be at least 2 to estimate the covariate adjustment (CUPED)")
         result: VariantSums = ProportionSums(n, successes, covariate)
     elif kind is MetricType.MEAN:
         n = reader.count(data, "n", where, minimum=2)

@@ -111,3 +111,16 @@ def test_only_guardrails_leave_nothing_to_decide_on() -> None:
 
 def test_non_object_input_is_rejected() -> None:
     assert "input: must be an object" in _problems([1, 2])
+
+
+def test_a_single_unit_cannot_carry_a_cuped_adjustment() -> None:
+    variants = {
+        v: {"n": 1, "successes": 1, "covariate": {"sum": 1.0, "sum_sq": 1.0, "sum_product": 1.0}}
+        for v in "AB"
+    }
+    data = {
+        "control": "A",
+        "weights": {"A": 0.5, "B": 0.5},
+        "metrics": [{"name": "c", "type": "proportion", "variants": variants}],
+    }
+    assert "metrics.c.variants.A.n: must be at least 2" in _problems(data)
