@@ -36,7 +36,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from lambdas.serving.config_hash import hashed_name, is_valid_name
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
@@ -408,21 +408,21 @@ class ModelEndpoint(Construct):
                 resources=[log_group_arn, f"{log_group_arn}:*"],
             )
         )
-        acknowledge(
+        acknowledge_wildcards(
             self.role,
-            "AwsSolutions-IAM5",
             "Log streams of the endpoint's own log group are created per instance with names unknown in advance.",
-            applies_to=[
-                f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/{self.endpoint_name}:*"
-            ],
+            resources=[f"{log_group_arn}:*"],
         )
         if data_capture is not None:
             prefix = data_capture.prefix.strip("/")
+            capture_objects = data_capture.bucket.arn_for_objects(f"{prefix}/*")
             self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:PutObject"],
-                    resources=[data_capture.bucket.arn_for_objects(f"{prefix}/*")],
-                )
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=[capture_objects])
+            )
+            acknowledge_wildcards(
+                self.role,
+                "Data capture writes one object per endpoint, variant and hour under its own prefix only.",
+                resources=[capture_objects],
             )
             capture_key = data_capture.key or data_capture.bucket.encryption_key
             if capture_key is not None:

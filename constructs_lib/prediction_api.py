@@ -176,7 +176,8 @@ class PredictionApi(Construct):
         role = self.function.role
         # Only the two item operations the cache uses, not the broad read/write grant.
         self.cache_table.grant(role, "dynamodb:GetItem", "dynamodb:PutItem")
-        key.grant_encrypt_decrypt(role)
+        # DynamoDB encrypts and decrypts items with the table's CMK on the caller's behalf.
+        key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
         for model in models:
             self.parameters[model.name].grant_read(role)
             model.endpoint.grant_invoke(role)
@@ -218,7 +219,7 @@ class PredictionApi(Construct):
             ),
         )
         self.request_validator = self.api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=False
+            "BodyValidator", validate_request_body=True, validate_request_parameters=True
         )
         self.api.add_gateway_response(
             "InvalidBody",
