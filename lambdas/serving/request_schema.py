@@ -153,6 +153,11 @@ def _is_type(value: Any, json_type: str) -> bool:
     return False
 
 
+def _enum_contains(options: Sequence[Any], value: Any) -> bool:
+    # Python says True == 1; JSON Schema keeps booleans and numbers apart.
+    return any(option == value and isinstance(option, bool) == isinstance(value, bool) for option in options)
+
+
 def _child(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -164,7 +169,7 @@ def _validate(schema: Mapping[str, Any], value: Any, path: str, problems: list[P
         if not any(_is_type(value, t) for t in types):
             problems.append(Problem(path or "$", f"must be of type {' or '.join(types)}"))
             return
-    if "enum" in schema and value not in schema["enum"]:
+    if "enum" in schema and not _enum_contains(schema["enum"], value):
         problems.append(Problem(path or "$", f"must be one of {schema['enum']}"))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:

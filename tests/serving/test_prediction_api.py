@@ -187,6 +187,8 @@ def test_methods_use_iam_auth_validator_and_per_model_schema(synthesized):
         assert method["RequestModels"]["application/json"]["Ref"] in models
     fraud_model = next(m["Properties"] for m in models.values() if "fraud" in m["Properties"]["Description"])
     schema = fraud_model["Schema"]
+    # The gateway validates against exactly the schema the function checks.
+    assert schema == FRAUD_SCHEMA
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     assert schema["additionalProperties"] is False
     features = schema["properties"]["features"]

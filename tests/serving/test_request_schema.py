@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdas.common.errors import Problem
 from lambdas.serving.request_schema import FeatureSpec, schema_for_features, unsupported_keywords, validate
@@ -89,3 +91,42 @@ def test_bad_feature_specs_are_refused():
         FeatureSpec("a", "float", minimum=2, maximum=1)
     with pytest.raises(ValueError, match="length applies only to float_vector"):
         FeatureSpec("a", "float", length=3)
+
+
+PROPERTY_SCHEMA = schema_for_features(
+    "prop",
+    [
+        FeatureSpec("x", "float", minimum=-1.0, maximum=1.0),
+        FeatureSpec("n", "int", minimum=0, allowed=(0, 1, 2)),
+        FeatureSpec("s", "string", allowed=("a", "b"), required=False),
+        FeatureSpec("flag", "bool", required=False),
+        FeatureSpec("v", "float_vector", length=2, minimum=0.0, required=False),
+    ],
+)
+any_value = st.one_of(
+    st.integers(-3, 3),
+    st.floats(-2, 2, allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["a", "b", "c"]),
+    st.lists(st.one_of(st.floats(-1, 1, allow_nan=False), st.booleans(), st.text(max_size=1)), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["x", "n", "s", "flag", "v", "extra"]), any_value))
+def test_validity_agrees_with_jsonschema_on_random_requests(features):
+    jsonschema = pytest.importorskip("jsonschema")
+    # Draft 6 integer semantics (2.0 is an integer) are the ones the validator implements.
+    reference = jsonschema.Draft6Validator(PROPERTY_SCHEMA)
+    request = {"features": features}
+    assert (validate(PROPERTY_SCHEMA, request) == []) == reference.is_valid(request)
+
+
+def test_booleans_never_match_numeric_enum_values():
+    assert validate(PROPERTY_SCHEMA, {"features": {"x": 0.0, "n": True}}) == [
+        Problem("features.n", "must be of type integer")
+    ]
+    schema = {"enum": [1, "a"]}
+    assert validate(schema, True) == [Problem("$", "must be one of [1, 'a']")]
+    assert validate(schema, 1.0) == []
