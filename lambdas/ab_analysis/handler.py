@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.ab_analysis import aws_io
@@ -31,7 +31,19 @@ from lambdas.common.errors import InputError
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="MLPlatform/ABTesting")
+METRICS_NAMESPACE = "MLPlatform/ABTesting"
+
+
+def count(name: str, experiment_id: str) -> None:
+    """Emit one EMF count per experiment; flushed at once, so looks never share dimensions."""
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"experiment_id": experiment_id},
+    ):
+        pass
 
 
 class Clients:
@@ -71,7 +83,6 @@ def process(event: Any, settings: Settings, clients: Clients) -> dict[str, Any]:
             f"this function analyses endpoint {settings.endpoint_name!r} only, not {config.endpoint_name!r}",
             source="event",
         )
-    metrics.add_dimension(name="experiment_id", value=config.experiment_id)
     window_end = window_of(parsed.time, config.cadence_minutes)
     window = _format(window_end)
     store = DecisionStore(clients.table)
@@ -161,7 +172,7 @@ def process(event: Any, settings: Settings, clients: Clients) -> dict[str, Any]:
         # Typically too little data early on; the window is recorded so a rerun does the same.
         rec = record(status="no_decision", reason="; ".join(exc.lines()))
         stored = store.put_new(rec)
-        metrics.add_metric(name="NoDecision", unit=MetricUnit.Count, value=1)
+        count("NoDecision", config.experiment_id)
         return {**base, "status": rec.status if stored else "already_processed", "reason": rec.reason}
 
     plan = plan_traffic(
@@ -221,11 +232,9 @@ def process(event: Any, settings: Settings, clients: Clients) -> dict[str, Any]:
     )
     if not store.put_new(rec):
         return {**base, "status": "already_processed"}
-    metrics.add_metric(
-        name=f"Decision{result.decision.action.value.capitalize()}", unit=MetricUnit.Count, value=1
-    )
+    count(f"Decision{result.decision.action.value.capitalize()}", config.experiment_id)
     if result.srm.mismatch:
-        metrics.add_metric(name="SampleRatioMismatch", unit=MetricUnit.Count, value=1)
+        count("SampleRatioMismatch", config.experiment_id)
     if shifting:
         _apply(clients, rec, config.endpoint_name, store)
     logger.info(
@@ -248,7 +257,6 @@ _clients: Clients | None = None
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     global _settings, _clients
     try:

@@ -360,3 +360,16 @@ def test_missing_environment_variables_are_named() -> None:
         Settings.from_env({"RESULTS_BUCKET": "r"})
     message = str(caught.value)
     assert "DECISIONS_TABLE" in message and "ENDPOINT_NAME" in message
+
+
+def test_each_decision_emits_an_emf_count_with_the_experiment_dimension(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_outcomes(env, lift=0.05, period_end=WINDOW_END - timedelta(minutes=30))
+    env.process(env.event(endpoint_guardrails=False))
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [ship] = [b for b in blobs if "DecisionShip" in b]
+    directive = ship["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "MLPlatform/ABTesting"
+    assert ship["experiment_id"] == env.experiment_id
+    assert "experiment_id" in directive["Dimensions"][0]
