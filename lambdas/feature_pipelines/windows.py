@@ -161,31 +161,50 @@ def _shrink_seen_ids(state: EntityWindowState, spec: StreamingFeatureSpec) -> No
     state.dedupe_floor_ms = newest_evicted + 1
 
 
+def _window_totals(
+    state: EntityWindowState, first: int, newest: int
+) -> tuple[int, dict[str, int], dict[str, float]]:
+    events = 0
+    counts: dict[str, int] = {}
+    sums: dict[str, float] = {}
+    for idx, agg in state.buckets.items():
+        if first <= idx <= newest:
+            events += agg.events
+            for name, count in agg.counts.items():
+                counts[name] = counts.get(name, 0) + count
+                sums[name] = sums.get(name, 0.0) + agg.sums[name]
+    return events, counts, sums
+
+
 def feature_values(entity: str, state: EntityWindowState, spec: StreamingFeatureSpec) -> FeatureValues | None:
     """The entity's features at its watermark, or None before any event was accepted."""
     if state.watermark_ms is None:
         return None
     newest = state.watermark_ms // spec.bucket_ms
+    totals: dict[int, tuple[int, dict[str, int], dict[str, float]]] = {}
     values: dict[str, float | int | None] = {}
     lower_bounds: list[str] = []
     for feature in spec.features:
         first = newest - spec.window_buckets(feature) + 1
-        in_window = [agg for idx, agg in state.buckets.items() if first <= idx <= newest]
-        if feature.aggregation is Aggregation.COUNT:
-            values[feature.name] = sum(agg.events for agg in in_window)
-            continue
-        assert feature.field is not None
         if feature.aggregation is Aggregation.DISTINCT_COUNT:
+            assert feature.field is not None
             tracker = state.distinct.get(feature.field, DistinctTracker())
             values[feature.name] = sum(1 for idx in tracker.last_bucket.values() if idx >= first)
             if tracker.evicted_through is not None and tracker.evicted_through >= first:
                 lower_bounds.append(feature.name)
             continue
-        total = sum(agg.sums.get(feature.field, 0.0) for agg in in_window)
+        if first not in totals:
+            totals[first] = _window_totals(state, first, newest)
+        events, counts, sums = totals[first]
+        if feature.aggregation is Aggregation.COUNT:
+            values[feature.name] = events
+            continue
+        assert feature.field is not None
+        total = sums.get(feature.field, 0.0)
         if feature.aggregation is Aggregation.SUM:
             values[feature.name] = total
         else:
-            count = sum(agg.counts.get(feature.field, 0) for agg in in_window)
+            count = counts.get(feature.field, 0)
             values[feature.name] = total / count if count else None
     return FeatureValues(entity, state.watermark_ms, values, tuple(lower_bounds))
 
