@@ -140,8 +140,13 @@ def main() -> None:
         f"power at the planned sample ({planned_total} units, effect = MDE {effect:.4f} sd, planned power 0.80): "
         f"fixed-horizon {fixed:.3f}, sequential {sequential:.3f}"
     )
-    needed = power.required_sample_size(effect, 1.0, alpha=ALPHA, power=0.8)
-    print(f"planned sample check: required_sample_size(MDE) = {needed:.0f} units")
+    sequential_total = power.sequential_required_sample_size(effect, 1.0, alpha=ALPHA, power=0.8)
+    batch_seq = math.ceil(sequential_total / 2 / args.looks)
+    _, sequential, _ = rejection_rates(args.experiments, args.looks, batch_seq, effect, seed=3)
+    print(
+        f"power at the sequential plan ({2 * batch_seq * args.looks} units = "
+        f"{sequential_total / planned_total:.2f} x fixed, {args.looks} looks): sequential {sequential:.3f} (planned 0.80)"
+    )
 
 
 if __name__ == "__main__":

@@ -115,7 +115,8 @@ def _power(
     }
     if metric.mde is not None and scale:
         effect = metric.mde * scale
-        pair_needed = power.required_sample_size(
+        sized = power.sequential_required_sample_size if spec.sequential else power.required_sample_size
+        pair_needed = sized(
             effect,
             control.variance,
             treatment.variance,
@@ -126,7 +127,8 @@ def _power(
         # The pair sees only its share of the experiment's traffic.
         out["required_sample"] = math.ceil(pair_needed / (w_c + w_t))
         if spec.planned_sample is not None:
-            out["power_at_planned_sample"] = power.power_at(
+            powered = power.sequential_power_at if spec.sequential else power.power_at
+            out["power_at_planned_sample"] = powered(
                 spec.planned_sample * (w_c + w_t),
                 effect,
                 control.variance,

@@ -62,3 +62,10 @@ def test_simulated_power_at_the_planned_sample_matches_the_target() -> None:
 def test_progress_is_capped_at_one() -> None:
     assert power.progress(500, 2000) == 0.25
     assert power.progress(5000, 2000) == 1.0
+
+
+def test_sequential_plan_inverts_its_power_and_costs_about_twice_the_fixed_sample() -> None:
+    n_seq = power.sequential_required_sample_size(0.1, 1.0, alpha=0.05, power=0.8)
+    assert power.sequential_power_at(n_seq, 0.1, 1.0, alpha=0.05) == pytest.approx(0.8, rel=1e-9)
+    ratio = n_seq / power.required_sample_size(0.1, 1.0, alpha=0.05, power=0.8)
+    assert ratio == pytest.approx(1.915, abs=0.01)
