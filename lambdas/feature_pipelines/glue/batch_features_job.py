@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from lambdas.feature_pipelines.batch_spec import BatchFeatureSpec
+from lambdas.feature_pipelines.batch_spec import BatchFeatureSpec, validate_batch_job
 from lambdas.feature_pipelines.glue import job_args as a
 from lambdas.feature_pipelines.glue.batch_transform import aggregate_daily, touched_dates, write_offline
 from lambdas.feature_store.registry import FeatureGroup
@@ -40,6 +40,9 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs only on Glue
     new_rows = glue_context.create_dynamic_frame.from_catalog(
         database=args[a.SOURCE_DATABASE], table_name=args[a.SOURCE_TABLE], transformation_ctx="source"
     ).toDF()
+    if new_rows.columns:
+        # Fail on a drifted source before any Spark error can hide which column is wrong.
+        validate_batch_job(dict(new_rows.dtypes), spec, group)
     dates = touched_dates(new_rows, spec) if new_rows.columns else []
     if dates:
         full = glue_context.create_dynamic_frame.from_catalog(
