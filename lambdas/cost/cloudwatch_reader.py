@@ -46,6 +46,12 @@ class MetricReader:
         points = self._datapoints(namespace, name, dimensions, Statistics=["Sum"])
         return float(sum(p.get("Sum", 0.0) for p in points))
 
+    def average(self, namespace: str, name: str, dimensions: Dimensions) -> float | None:
+        """Sample-weighted average over the whole window."""
+        points = self._datapoints(namespace, name, dimensions, Statistics=["Sum", "SampleCount"])
+        samples = sum(float(p.get("SampleCount", 0.0)) for p in points)
+        return sum(float(p.get("Sum", 0.0)) for p in points) / samples if samples > 0 else None
+
     def peak_period_average(self, namespace: str, name: str, dimensions: Dimensions) -> float | None:
         """The busiest period's average: instances are sized for the peak hour, not the mean."""
         points = self._datapoints(namespace, name, dimensions, Statistics=["Average"])

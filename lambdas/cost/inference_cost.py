@@ -86,3 +86,34 @@ def average_instance_count(
     if invocations > 0 and invocations_per_instance > 0:
         return invocations / invocations_per_instance
     return current_count
+
+
+def serverless_variant_cost(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    endpoint: str,
+    variant: str,
+    memory_mb: float,
+    window_hours: float,
+    invocations: float,
+    average_latency_us: float | None,
+) -> VariantCost:
+    """Serverless inference bills compute per GB-second of processing; ModelLatency stands in for it.
+
+    ModelLatency leaves out the container overhead that is also billed, so the figure is a
+    lower bound; the source text says so.
+    """
+    label = f"serverless {memory_mb:g} MB"
+    price = catalog.price("sagemaker", "serverless_inference_gb_second", region)
+    if price is None or average_latency_us is None:
+        reason = f"no serverless price in {region}" if price is None else "no ModelLatency data"
+        return VariantCost(endpoint, variant, label, 0.0, window_hours, invocations, None, None, None, reason)
+    gb_seconds = invocations * average_latency_us / 1e6 * memory_mb / 1024.0
+    window_cost = gb_seconds * price.usd
+    per_inference = window_cost / invocations if invocations > 0 else None
+    monthly = window_cost * catalog.hours_per_month / window_hours if window_hours > 0 else None
+    source = f"{price.source} (catalog {price.date}); lower bound: ModelLatency excludes billed overhead"
+    return VariantCost(
+        endpoint, variant, label, 0.0, window_hours, invocations, window_cost, per_inference, monthly, source
+    )

@@ -22,12 +22,13 @@ class EndpointVariant:
     endpoint: str
     endpoint_arn: str
     variant: str
-    instance_type: str
+    instance_type: str  # "" for a serverless variant
     current_instance_count: float
+    serverless_memory_mb: float | None = None
 
 
 def endpoint_variants(sagemaker: Any, name_prefix: str = "") -> Iterator[EndpointVariant]:
-    """Instance-backed variants of every InService endpoint (serverless variants have no instances)."""
+    """Variants of every InService endpoint: instance-backed, or serverless with their memory size."""
     paginator = sagemaker.get_paginator("list_endpoints")
     filters: dict[str, str] = {"StatusEquals": "InService"}
     if name_prefix:
@@ -36,9 +37,21 @@ def endpoint_variants(sagemaker: Any, name_prefix: str = "") -> Iterator[Endpoin
         for summary in page.get("Endpoints", []):
             endpoint = sagemaker.describe_endpoint(EndpointName=summary["EndpointName"])
             config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-            types = {v["VariantName"]: v.get("InstanceType") for v in config.get("ProductionVariants", [])}
+            configured = {v["VariantName"]: v for v in config.get("ProductionVariants", [])}
             for variant in endpoint.get("ProductionVariants", []):
-                instance_type = types.get(variant["VariantName"])
+                spec = configured.get(variant["VariantName"], {})
+                instance_type = spec.get("InstanceType")
+                serverless = spec.get("ServerlessConfig")
+                if not instance_type and serverless:
+                    yield EndpointVariant(
+                        endpoint["EndpointName"],
+                        endpoint["EndpointArn"],
+                        variant["VariantName"],
+                        "",
+                        0.0,
+                        float(serverless.get("MemorySizeInMB", 0)),
+                    )
+                    continue
                 if not instance_type:
                     continue
                 count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount", 1))
@@ -83,6 +96,15 @@ def variant_utilisation(
         p99_latency_us=None if latency is None else latency.value,
         p99_is_maximum=bool(latency and latency.is_maximum),
         latency_slo_ms=slo_ms,
+    )
+
+
+def serverless_usage(reader: MetricReader, variant: EndpointVariant) -> tuple[float, float | None]:
+    """(invocations, average ModelLatency in microseconds) of a serverless variant."""
+    dims = variant_dimensions(variant.endpoint, variant.variant)
+    return (
+        reader.total(INVOCATION_NAMESPACE, "Invocations", dims),
+        reader.average(INVOCATION_NAMESPACE, "ModelLatency", dims),
     )
 
 

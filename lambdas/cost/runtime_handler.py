@@ -15,13 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lambdas.common.errors import InputError, Problem
 from lambdas.cost.catalog import default_catalog
 from lambdas.cost.cloudwatch_reader import MetricReader
-from lambdas.cost.inference_cost import variant_cost
+from lambdas.cost.inference_cost import serverless_variant_cost, variant_cost
 from lambdas.cost.rightsizing import recommend
 from lambdas.cost.runtime_collect import (
     bucket_storage,
     endpoint_variants,
     finished_training_jobs,
     latency_slo_ms,
+    serverless_usage,
     variant_utilisation,
 )
 from lambdas.cost.runtime_report import build_report, report_key
@@ -60,6 +61,21 @@ def run(
     hourly = MetricReader(cloudwatch, start, end, 3600)
     costs, recommendations = [], []
     for variant in endpoint_variants(sagemaker, settings.endpoint_name_prefix):
+        if variant.serverless_memory_mb is not None:
+            invocations, latency_us = serverless_usage(hourly, variant)
+            costs.append(
+                serverless_variant_cost(
+                    catalog,
+                    settings.region,
+                    endpoint=variant.endpoint,
+                    variant=variant.variant,
+                    memory_mb=variant.serverless_memory_mb,
+                    window_hours=hours,
+                    invocations=invocations,
+                    average_latency_us=latency_us,
+                )
+            )
+            continue
         slo = latency_slo_ms(
             sagemaker, variant.endpoint_arn, settings.latency_slo_tag, settings.default_latency_slo_ms
         )

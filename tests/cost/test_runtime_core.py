@@ -234,3 +234,23 @@ def test_tiering_skips_small_objects():
 def test_tiering_lists_unpriced_storage_types():
     storage = BucketStorage("b", {"StandardStorage": GIB, "ReducedRedundancyStorage": GIB}, 1)
     assert tiering_saving(storage, CATALOG, REGION).unpriced_storage_types == ["ReducedRedundancyStorage"]
+
+
+def test_serverless_cost_per_inference_from_model_latency():
+    from lambdas.cost.inference_cost import serverless_variant_cost
+
+    cost = serverless_variant_cost(
+        CATALOG,
+        REGION,
+        endpoint="churn",
+        variant="AllTraffic",
+        memory_mb=2048,
+        window_hours=24,
+        invocations=100_000,
+        average_latency_us=50_000,
+    )
+    # 100,000 x 0.05 s x 2 GB = 10,000 GB-s at $0.00002
+    assert cost.window_cost_usd == pytest.approx(0.20)
+    assert cost.cost_per_inference_usd == pytest.approx(0.20 / 100_000)
+    assert cost.monthly_cost_usd == pytest.approx(0.20 * 730 / 24)
+    assert "lower bound" in cost.price_source and cost.instance_type == "serverless 2048 MB"

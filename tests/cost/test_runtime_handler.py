@@ -240,3 +240,30 @@ def test_finished_training_jobs_read_billable_and_training_seconds():
         ("spot-1", True, 2, 250.0),
         ("od-1", False, 2, 1000.0),
     ]
+
+
+def test_serverless_variant_gets_cost_per_inference_and_no_rightsizing(aws):
+    sm, cw = aws["sagemaker"], aws["cloudwatch"]
+    sm.create_model(
+        ModelName="churn-model",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sm",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"},
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="churn-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "churn-model",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName="churn", EndpointConfigName="churn-config")
+    _put(cw, "AWS/SageMaker", "Invocations", "churn", [10_000] * 10)
+    _put(cw, "AWS/SageMaker", "ModelLatency", "churn", [50_000] * 10, "Microseconds")
+    report = run(_settings(), sagemaker=sm, cloudwatch=cw, s3=aws["s3"], now=NOW)
+    (cost,) = report["cost_per_inference"]
+    # 100,000 invocations x 0.05 s x 2 GB = 10,000 GB-s at $0.00002
+    assert cost["window_cost_usd"] == pytest.approx(0.20)
+    assert report["rightsizing"] == []
