@@ -10,6 +10,7 @@ and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -31,6 +32,26 @@ from constructs_lib.platform_function import PlatformFunction
 from lambdas.ab_analysis.event import ExperimentConfig
 
 METRICS_NAMESPACE = "MLPlatform/ABTesting"
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+
+
+def cadence_from_rate(expression: str) -> cdk.Duration:
+    """The look interval of an EventBridge ``rate(...)`` expression, e.g. ``rate(1 hour)``.
+
+    The analysis floors each scheduled time to this interval to name its window, so only
+    rate expressions (not cron) describe a schedule it can analyse.
+    """
+    match = _RATE.match(expression.strip())
+    if not match:
+        raise ValueError(
+            f"schedule {expression!r}: use a rate expression such as 'rate(1 hour)' or 'rate(30 minutes)'"
+        )
+    value, unit = int(match.group(1)), match.group(2)
+    if unit.startswith("minute"):
+        return cdk.Duration.minutes(value)
+    if unit.startswith("hour"):
+        return cdk.Duration.hours(value)
+    return cdk.Duration.days(value)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from constructs_lib.ab_experiment import AbExperiment, ExperimentMetric
+from constructs_lib.ab_experiment import AbExperiment, ExperimentMetric, cadence_from_rate
 from constructs_lib.secure_bucket import SecureBucket
 from lambdas.ab_analysis.event import parse_event
 
@@ -192,3 +192,16 @@ def test_invalid_experiment_settings_fail_at_synth_naming_the_field() -> None:
         _experiment(stack, "Experiment", ramp=(10, 50))
     with pytest.raises(ValueError, match=r"'fraud-v8-vs-v7'.*decision metric"):
         _experiment(stack, "Experiment2", metrics=(METRICS[1],))
+
+
+@pytest.mark.parametrize(
+    ("expression", "minutes"),
+    [("rate(1 hour)", 60), ("rate(30 minutes)", 30), ("rate(2 hours)", 120), ("rate(1 day)", 1440)],
+)
+def test_cadence_from_rate_expressions(expression: str, minutes: int) -> None:
+    assert cadence_from_rate(expression).to_minutes() == minutes
+
+
+def test_cron_schedules_are_refused_with_the_alternative() -> None:
+    with pytest.raises(ValueError, match=r"use a rate expression"):
+        cadence_from_rate("cron(0 * * * ? *)")
