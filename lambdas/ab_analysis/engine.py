@@ -28,7 +28,7 @@ from lambdas.ab_analysis.results import (
 from lambdas.ab_analysis.sequential import DEFAULT_TUNING_N, SequentialState
 from lambdas.ab_analysis.spec import ExperimentSpec, MarginType, MetricSpec, MetricType, parse_experiment
 from lambdas.ab_analysis.srm import sample_ratio_mismatch
-from lambdas.ab_analysis.summaries import Estimate
+from lambdas.ab_analysis.summaries import Estimate, MeanSums, ProportionSums
 
 
 def analyse(data: Any) -> AnalysisResult:
@@ -38,8 +38,9 @@ def analyse(data: Any) -> AnalysisResult:
 
 def _estimates(metric: MetricSpec) -> tuple[dict[str, Estimate], float | None]:
     where = f"metrics.{metric.name}"
-    if metric.uses_cuped and metric.type is not MetricType.RATIO:
-        return cuped_estimates(metric.variants, where)  # type: ignore[arg-type]
+    adjustable = {v: s for v, s in metric.variants.items() if isinstance(s, MeanSums | ProportionSums)}
+    if metric.uses_cuped and len(adjustable) == len(metric.variants):
+        return cuped_estimates(adjustable, where)
     return {v: s.estimate(f"{where}.variants.{v}") for v, s in metric.variants.items()}, None
 
 
