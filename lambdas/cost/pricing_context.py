@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,8 @@ class PricingContext:
         *,
         monthly: bool,
     ) -> CostLine:
+        if not math.isfinite(quantity) or quantity < 0:
+            return self.unpriced(component, f"quantity {quantity_text} is negative or not finite")
         price = self.catalog.price(service, key, self.region)
         if price is None and self.region == UNKNOWN_REGION:
             return self.unpriced(component, "the stack names no region (environment-agnostic): pass --region")
@@ -75,6 +78,8 @@ class PricingContext:
             )
         hours = self.catalog.hours_per_month if monthly and price.unit.endswith(_HOURLY_UNITS) else 1.0
         usd = quantity * price.usd * hours
+        if not math.isfinite(usd):
+            return self.unpriced(component, f"{quantity_text} overflows a monthly figure")
         per = f" x {hours:g} h" if hours != 1.0 else ""
         detail = f"{quantity_text}{per} x ${price.usd:.10g}/{price.unit}"
         return self._line(component, basis, usd, detail, price.source)
