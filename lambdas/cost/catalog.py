@@ -174,6 +174,11 @@ class PriceCatalog:
     def instance_types(self) -> list[str]:
         return sorted(self._specs)
 
+    def opensearch_instance_types(self) -> list[str]:
+        svc = self._services.get("opensearch")
+        keys = svc.prices if svc else {}
+        return sorted(k.removeprefix("instance:") for k in keys if k.startswith("instance:"))
+
     def instance_spec(self, instance_type: str) -> InstanceSpec | None:
         return self._specs.get(instance_type)
 

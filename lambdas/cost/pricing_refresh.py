@@ -83,18 +83,59 @@ def fetch_sagemaker_prices(
     return prices
 
 
+def fetch_opensearch_prices(
+    client: Any, region: str, instance_types: Iterable[str], *, today: date | None = None
+) -> list[Price]:
+    """On-demand hourly prices of OpenSearch instance types (e.g. r6g.large.search) in one region."""
+    stamp = (today or date.today()).isoformat()
+    prices: list[Price] = []
+    for instance_type in instance_types:
+        pages = client.get_paginator("get_products").paginate(
+            ServiceCode="AmazonES",
+            Filters=[
+                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+                {"Type": "TERM_MATCH", "Field": "instanceType", "Value": instance_type},
+            ],
+        )
+        for page in pages:
+            for item in page.get("PriceList", []):
+                parsed = parse_price_list_item(item)
+                if parsed is None:
+                    continue
+                attributes, usd, _unit = parsed
+                # only the instance-hour product; other usage types can share the filter
+                if "ESInstance:" not in attributes.get("usagetype", "") or usd <= 0:
+                    continue
+                prices.append(
+                    Price(
+                        "opensearch",
+                        f"instance:{instance_type}",
+                        region,
+                        usd,
+                        "instance-hour",
+                        stamp,
+                        f"{PRICE_LIST_SOURCE}, usagetype {attributes['usagetype']}",
+                    )
+                )
+                break
+    return prices
+
+
 def refresh_catalog(
     catalog: PriceCatalog,
     client: Any,
     regions: Iterable[str],
     instance_types: Iterable[str],
     *,
+    opensearch_instance_types: Iterable[str] = (),
     today: date | None = None,
 ) -> PriceCatalog:
-    """A new catalog dated today whose SageMaker prices for these regions come from the API."""
+    """A new catalog dated today whose SageMaker (and OpenSearch) instance prices come from the API."""
     stamp = today or date.today()
     types = list(instance_types)
+    search_types = list(opensearch_instance_types)
     fetched: list[Price] = []
     for region in regions:
         fetched.extend(fetch_sagemaker_prices(client, region, types, today=stamp))
+        fetched.extend(fetch_opensearch_prices(client, region, search_types, today=stamp))
     return catalog.with_overrides(fetched, catalog_date=stamp.isoformat())

@@ -211,7 +211,9 @@ def run_refresh(args: argparse.Namespace) -> int:
     types = args.instance_types or catalog.instance_types()
     # The Price List API is only served from a few regions; us-east-1 is one of them.
     client = session.client("pricing", region_name="us-east-1")
-    refreshed = refresh_catalog(catalog, client, args.regions, types)
+    refreshed = refresh_catalog(
+        catalog, client, args.regions, types, opensearch_instance_types=catalog.opensearch_instance_types()
+    )
     args.output.write_text(json.dumps(refreshed.to_document(), indent=1))
     print(f"wrote {args.output} (catalog {refreshed.date})")
     return 0

@@ -161,3 +161,15 @@ def test_estimate_with_config_adds_scheduled_jobs(capsys, repo_root):
     assert agnostic["region_assumed"] and agnostic["monthly_usd"] == 1.0
     jobs_total = sum(line["monthly_usd"] for line in jobs)
     assert report["total_monthly_usd"] == pytest.approx(2212.68 + 1.0 + jobs_total, abs=0.01)
+
+
+def test_refresh_catalog_without_credentials_keeps_the_bundled_catalog(tmp_path, monkeypatch, capsys):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    output = tmp_path / "catalog.json"
+    assert main(["cost", "refresh-catalog", "--output", str(output)]) == 1
+    assert "no AWS credentials" in capsys.readouterr().err
+    assert not output.exists()

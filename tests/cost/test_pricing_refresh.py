@@ -103,3 +103,35 @@ def test_credentials_available_reflects_session():
 
     assert credentials_available(NoCredentials()) is False
     assert credentials_available(WithCredentials()) is True
+
+
+def test_refresh_includes_opensearch_instance_prices(pricing_client):
+    client, stubber = pricing_client
+    stubber.add_response(
+        "get_products",
+        {"PriceList": [_product("EU-ESInstance:r6g.large", "0.1840000000")]},
+        {
+            "ServiceCode": "AmazonES",
+            "Filters": [
+                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-west-1"},
+                {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "r6g.large.search"},
+            ],
+        },
+    )
+    refreshed = refresh_catalog(
+        default_catalog(),
+        client,
+        ["eu-west-1"],
+        [],
+        opensearch_instance_types=["r6g.large.search"],
+        today=date(2026, 11, 2),
+    )
+    stubber.assert_no_pending_responses()
+    price = refreshed.price("opensearch", "instance:r6g.large.search", "eu-west-1")
+    assert price is not None and price.usd == 0.184 and price.date == "2026-11-02"
+    assert "EU-ESInstance:r6g.large" in price.source
+
+
+def test_catalog_lists_its_opensearch_instance_types():
+    types = default_catalog().opensearch_instance_types()
+    assert "r6g.large.search" in types and "ultrawarm1.medium.search" in types
