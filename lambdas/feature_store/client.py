@@ -193,6 +193,29 @@ class FeatureStoreClient:
         self._rng_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None, **options: Any) -> FeatureStoreClient:
+        """A client configured from the variables the FeatureStore construct hands out:
+        FEATURE_STORE_TABLE and FEATURE_STORE_GLUE_DATABASE (readers), plus
+        FEATURE_STORE_OFFLINE_BUCKET / FEATURE_STORE_OFFLINE_PREFIX (writers)."""
+        import os
+
+        from lambdas.feature_store import settings
+
+        env = os.environ if env is None else env
+        missing = [n for n in (settings.ENV_TABLE, settings.ENV_GLUE_DATABASE) if not env.get(n)]
+        if missing:
+            raise InputError(
+                [Problem(n, "environment variable is not set") for n in missing], source="FeatureStoreClient"
+            )
+        return cls(
+            table_name=env[settings.ENV_TABLE],
+            glue_database=env[settings.ENV_GLUE_DATABASE],
+            offline_bucket=env.get(settings.ENV_BUCKET) or None,
+            offline_prefix=env.get(settings.ENV_PREFIX, "offline"),
+            **options,
+        )
+
     # -- reads -------------------------------------------------------------------------
 
     def get_features(

@@ -167,3 +167,42 @@ def test_online_item_carries_fingerprint_times_and_ttl(client: FeatureStoreClien
     assert int(item["written_at"]["N"]) == NOW_MS
     assert int(item["ttl"]["N"]) == NOW_MS // 1000 + group.online_ttl_seconds
     assert item["f"]["S"].startswith("[1,3,12.5,")
+
+
+def test_reads_and_writes_publish_emf_metrics_per_group(
+    dynamodb: Any, s3: Any, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from lambdas.feature_store.client import EmfMetrics
+
+    from .conftest import make_client
+
+    client = make_client(dynamodb, s3, clock, metrics=EmfMetrics())
+    client.put_records("user_activity", [make_record("u1", NOW_MS / 1000 - 7200), make_record("u2", None)])
+    client.get_features("user_activity", ["u1", "nobody"])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    write, read = records
+    assert write["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "MLPlatform/FeatureStore"
+    assert write["FeatureGroup"] == "user_activity"
+    assert write["RecordsWritten"] == [1.0] and write["RecordsRejected"] == [1.0]
+    # u1 is 2 h old: 2 of its 5 features are past max age; "nobody" is 5 MISSING values.
+    assert read["ValuesRead"] == [10.0]
+    assert read["StaleValues"] == [2.0]
+    assert read["MissingValues"] == [5.0]
+    assert read["ReadRoundTrips"] == [1.0]
+
+
+def test_client_from_environment_names_missing_variables_and_reads_the_glue_registry(
+    dynamodb: Any, glue: Any
+) -> None:
+    from .conftest import GLUE_DATABASE, register, user_group
+
+    with pytest.raises(InputError, match="FEATURE_STORE_GLUE_DATABASE"):
+        FeatureStoreClient.from_environment({"FEATURE_STORE_TABLE": TABLE})
+    register(glue, user_group())
+    client = FeatureStoreClient.from_environment(
+        {"FEATURE_STORE_TABLE": TABLE, "FEATURE_STORE_GLUE_DATABASE": GLUE_DATABASE}, dynamodb=dynamodb
+    )
+    assert client.registry.get("user_activity") == user_group()
+    assert client.get_features("user_activity", ["u1"])[0].statuses[0] is Status.MISSING

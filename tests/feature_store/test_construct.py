@@ -51,7 +51,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, FeatureSt
     return template, store, stack
 
 
-def resources(template: Template, kind: str) -> dict[str, Any]:
+def resources(template: Template, kind: str) -> Any:
     return template.find_resources(kind)
 
 

@@ -104,7 +104,7 @@ def test_non_retryable_errors_propagate(dynamodb: Any, s3: Any, clock: FakeClock
 _entity_counter = itertools.count()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     writes=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=8),
     batch_sizes=st.lists(st.integers(min_value=1, max_value=3), min_size=8, max_size=8),
