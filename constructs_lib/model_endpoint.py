@@ -206,8 +206,11 @@ class ModelEndpoint(Construct):
                 enable_network_isolation=None if variant.is_serverless else network_isolation,
                 vpc_config=None if variant.is_serverless else vpc_config,
             )
-            # CreateModel checks that the role can read the artifact, so the policy must exist first.
-            model.node.add_dependency(self.role)
+            # CreateModel checks that the role can read the artifact, so its policy must exist first
+            # (the role itself is already a dependency through the ARN).
+            policy = self.role.node.try_find_child("DefaultPolicy")
+            if policy is not None:
+                model.node.add_dependency(policy)
             self.models[variant.name] = model
 
         self.endpoint_config = sagemaker.CfnEndpointConfig(

@@ -1,4 +1,4 @@
-"""cdk-nag AwsSolutions finds nothing unacknowledged in an endpoint + prediction API stack."""
+"""cdk-nag AwsSolutions and cfn-lint find nothing wrong in an endpoint + prediction API stack."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint
 
 from constructs_lib.model_endpoint import DataCaptureSpec, ModelEndpoint, ScalingSpec, VariantSpec
 from constructs_lib.nag import acknowledge, acknowledgements
@@ -18,7 +19,7 @@ from lambdas.serving.request_schema import FeatureSpec, schema_for_features
 pytestmark = pytest.mark.synth
 
 
-def test_endpoint_and_api_pass_aws_solutions_checks(tmp_path):
+def test_endpoint_and_api_pass_aws_solutions_checks_and_cfn_lint(tmp_path):
     app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = cdk.Stack(app, "Serving", env=cdk.Environment(account="123456789012", region="eu-west-1"))
@@ -62,6 +63,12 @@ def test_endpoint_and_api_pass_aws_solutions_checks(tmp_path):
     )
 
     app.synth()  # raises ValidationFailed on any unacknowledged finding
+
+    template = (tmp_path / "Serving.template.json").read_text()
+    errors = [
+        m for m in lint(template, config=ManualArgs(regions=["eu-west-1"])) if m.rule.id.startswith("E")
+    ]
+    assert errors == []
 
     rules = {record.rule for record in acknowledgements(stack)}
     assert "AwsSolutions-IAM5[Resource::*]" in rules
