@@ -1,11 +1,13 @@
 """CI cost estimate time for a large cloud assembly. Target: under 2 s for 100 models.
 
-Uses `cdk.out.bench-100` (the lead's 100-model synth) when present; otherwise generates a
-cloud assembly of the same shape: one Stage with ten serving shards of ten models each
-(model, endpoint config, endpoint, scalable target, scaling policy, two alarms, an
-inference function with role and log group), plus a foundation stack.
+Uses, in order: a CDK_OUT given on the command line; `cdk.out.bench-100` (the lead's
+100-model synth) when present; with `--synth`, the default config with its first model
+copied 100 times, synthesized here (synthesis is not timed); otherwise a generated cloud
+assembly of the same shape: one Stage with ten serving shards of ten models each (model,
+endpoint config, endpoint, scalable target, scaling policy, two alarms, an inference
+function with role and log group), plus a foundation stack.
 
-Run: .venv/bin/python bench/cost.py [CDK_OUT]
+Run: .venv/bin/python bench/cost.py [CDK_OUT | --synth]
 """
 
 from __future__ import annotations
@@ -114,6 +116,25 @@ def generate(root: Path, models: int = 100) -> Path:
     return root
 
 
+def synthesize_100(root: Path) -> Path:
+    """The default platform with 100 models (copies of the first), bundling skipped."""
+    import os
+
+    from stacks.app_builder import SKIP_BUNDLING, build_app
+    from stacks.config import load_config
+
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    config = load_config(REPO / "config" / "default.yaml")
+    if not config.models:
+        raise SystemExit("config/default.yaml has no model to copy")
+    template = config.models[0]
+    models = [template.model_copy(update={"name": f"{template.name}-{i:03d}"}) for i in range(100)]
+    config = config.model_copy(update={"models": models})
+    app, _ = build_app(config, outdir=str(root), nag=False, context=SKIP_BUNDLING)
+    app.synth()
+    return root
+
+
 def _time(function: Any, repeats: int = 7) -> tuple[float, Any]:
     timings, result = [], None
     for _ in range(repeats):
@@ -124,10 +145,18 @@ def _time(function: Any, repeats: int = 7) -> tuple[float, Any]:
 
 
 def main() -> None:
-    given = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "cdk.out.bench-100"
+    argument = sys.argv[1] if len(sys.argv) > 1 else ""
+    given = Path(argument) if argument and argument != "--synth" else REPO / "cdk.out.bench-100"
     with tempfile.TemporaryDirectory() as tmp:
-        cdk_out = given if given.is_dir() else generate(Path(tmp) / "cdk.out")
-        origin = "given" if given.is_dir() else "generated (100 models, 11 stacks)"
+        if given.is_dir():
+            cdk_out, origin = given, "given"
+        elif argument == "--synth":
+            cdk_out, origin = (
+                synthesize_100(Path(tmp) / "cdk.out"),
+                "default config with 100 models, synthesized",
+            )
+        else:
+            cdk_out, origin = generate(Path(tmp) / "cdk.out"), "generated (100 models, 11 stacks)"
         start = time.perf_counter()
         catalog = PriceCatalog.load()
         catalog_s = time.perf_counter() - start
