@@ -206,3 +206,12 @@ def test_athena_workgroup_encrypts_results_with_the_key(built: Any) -> None:
             )
         },
     )
+
+
+def test_duplicate_group_names_are_refused_before_any_resource_is_made() -> None:
+    stack = cdk.Stack(cdk.App(context={"aws:cdk:bundling-stacks": []}), "Dup")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    with pytest.raises(ValueError, match="feature group names must be unique"):
+        FeatureStore(stack, "Features", feature_groups=[user_group(), user_group()], key=key)
+    assert stack.node.try_find_child("Features") is not None
+    assert not stack.node.find_child("Features").node.children
