@@ -53,3 +53,10 @@ def moto_endpoint() -> Iterator[str]:
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pyspark 4 warns on every session that it was not certified with pandas 3; no test here uses pandas.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:PySpark does not yet fully support pandas:FutureWarning"
+    )

@@ -44,7 +44,7 @@ def reference_daily(rows: list[tuple]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def test_daily_aggregation_matches_plain_python(spark: Any) -> None:
-    rows = source_rows(1500, seed=1)
+    rows = source_rows(800, seed=1)
     daily = aggregate_daily(spark.createDataFrame(rows, SOURCE_DDL), SPEC, GROUP, WRITTEN_AT)
     expected = reference_daily(rows)
     got = {(r["card_id"], r["event_date"]): r.asDict() for r in daily.collect()}

@@ -71,7 +71,7 @@ def reference_latest(rows: list[tuple], start: datetime, end: datetime) -> dict[
 
 
 def test_selection_is_the_newest_row_per_entity_in_range(spark: Any) -> None:
-    rows = offline_rows(1500, seed=11)
+    rows = offline_rows(800, seed=11)
     start, end = DAY0 + timedelta(days=1, hours=5), DAY0 + timedelta(days=3, hours=7)
     selected = latest_in_range(spark.createDataFrame(rows, OFFLINE_DDL), GROUP, ms(start), ms(end)).collect()
     expected = reference_latest(rows, start, end)
