@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsii
-from aws_cdk import ILocalBundling
+from aws_cdk import BundlingOptions, ILocalBundling
 
 #: AWS Lambda's limit for a function plus all of its layers, unzipped.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
@@ -206,7 +206,7 @@ class PipLocalBundler:
         self._spec = spec
         self._on_size = on_size
 
-    def try_bundle(self, output_dir: str, options: object) -> bool:
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         size = build_bundle(self._spec, Path(output_dir))
         if self._on_size is not None:
             self._on_size.bytes = size

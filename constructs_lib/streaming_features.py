@@ -25,7 +25,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, flatten_reference
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from lambdas.feature_pipelines import settings as env
 from lambdas.feature_pipelines.stream_records import check_group
@@ -47,10 +47,7 @@ def grant_key_use(key: kms.IKey, grantee: iam.IGrantable) -> iam.Grant:
 
 def object_wildcard_finding(bucket: s3.IBucket, key_pattern: str) -> str:
     """The cdk-nag IAM5 finding id of ``bucket.arn_for_objects(key_pattern)``."""
-    resolved = cdk.Stack.of(bucket).resolve(bucket.bucket_arn)
-    if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
-        return f"Resource::<{resolved['Fn::GetAtt'][0]}.Arn>/{key_pattern}"
-    return f"Resource::{resolved}/{key_pattern}"
+    return f"Resource::{flatten_reference(bucket, bucket.arn_for_objects(key_pattern))}"
 
 
 class StreamingFeaturePipeline(Construct):

@@ -8,6 +8,7 @@ from constructs import Construct
 from stacks.config.models import Environment, PlatformConfig
 from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
+from stacks.serving_stack import ServingStack
 
 
 class PlatformStage(cdk.Stage):
@@ -42,5 +43,19 @@ class PlatformStage(cdk.Stage):
             foundation=self.foundation,
             description=f"{config.name} feature store: online/offline stores, registry, ingestion, pipelines",
         )
+        size = config.sharding.models_per_serving_stack
+        self.serving = [
+            ServingStack(
+                self,
+                f"Serving-{shard + 1}",
+                config=config,
+                environment=environment.name,
+                models=config.models[start : start + size],
+                shard=shard + 1,
+                foundation=self.foundation,
+                description=f"{config.name} serving shard {shard + 1}: endpoints and prediction API",
+            )
+            for shard, start in enumerate(range(0, len(config.models), size))
+        ]
         cdk.Tags.of(self).add("platform", config.name)
         cdk.Tags.of(self).add("environment", environment.name)

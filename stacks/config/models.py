@@ -140,11 +140,13 @@ class Aggregation(Strict):
 class BatchSource(Strict):
     """A Spark batch job that computes this group's features from data in S3 / Glue."""
 
-    source_path: str = Field(pattern=r"^s3://[a-z0-9.\-]+(/.*)?$")
-    source_format: Literal["parquet", "json", "csv"] = "parquet"
+    source_path: str = Field(
+        pattern=r"^s3://[a-z0-9.\-]+(/.*)?$", description="where the source table's files live"
+    )
+    source_database: str = Field(min_length=1, description="Glue database of the source table")
+    source_table: str = Field(min_length=1, description="Glue table the job reads (job bookmarks track it)")
     timestamp_column: Identifier = "event_time"
     aggregations: list[Aggregation] = Field(min_length=1)
-    schedule: Schedule = "rate(1 day)"
     worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
     number_of_workers: int = Field(default=2, ge=2, le=299)
 
@@ -157,7 +159,9 @@ class FeatureGroup(Strict):
     description: str = ""
     features: list[Feature] = Field(min_length=1)
     batch: BatchSource | None = None
-    materialization_schedule: Schedule | None = "rate(1 day)"
+    materialization_schedule: Schedule | None = Field(
+        default="rate(1 day)", description="offline → online materialization of a batch group"
+    )
 
     @field_validator("features")
     @classmethod
@@ -277,8 +281,10 @@ class ServingConfig(Strict):
     latency_slo_ms: float | None = Field(default=None, gt=0)
     deployment: DeploymentPolicy = DeploymentPolicy()
     data_capture: DataCaptureConfig = DataCaptureConfig()
-    cache_ttl: Duration = "5m"
-    inputs: list[InputFeature] = Field(default=[], description="request schema of the prediction API")
+    cache_ttl: Duration = Field(
+        default="5m", description="the API of a shard uses the shortest TTL of its models"
+    )
+    inputs: list[InputFeature] = Field(min_length=1, description="request schema of the prediction API")
 
     @model_validator(mode="after")
     def _check(self) -> ServingConfig:
@@ -291,6 +297,14 @@ class ServingConfig(Strict):
                 "(the rollback alarm watches p99 latency against it)"
             )
         return self
+
+
+class PredictionApiSettings(Strict):
+    """The prediction API in front of each serving shard (IAM-authorised, throttled by usage plan)."""
+
+    rate_limit: float = Field(default=100, gt=0, description="steady requests per second")
+    burst_limit: int = Field(default=200, ge=1)
+    daily_quota: int | None = Field(default=None, ge=1)
 
 
 # ----------------------------------------------------------------------------- training
@@ -339,16 +353,26 @@ class ExperimentMetric(Strict):
     name: Identifier
     type: Literal["mean", "proportion", "ratio"] = "mean"
     guardrail: bool = False
-    margin: float | None = Field(default=None, ge=0)
+    margin: float = Field(default=0.0, ge=0, description="non-inferiority margin of a guardrail")
+    margin_type: Literal["relative", "absolute"] = "relative"
+    higher_is_better: bool = True
 
 
 class ExperimentConfig(Strict):
     name: Name
     control: Name
+    start_time: str = Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$", description="UTC start, e.g. 2026-12-01T00:00Z"
+    )
     metrics: list[ExperimentMetric] = Field(min_length=1)
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     sequential: bool = True
-    schedule: Schedule = "rate(1 hour)"
+    planned_sample: int | None = Field(
+        default=None, ge=2, description="per-variant sample the test is planned for"
+    )
+    schedule: Annotated[str, Field(pattern=r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")] = (
+        "rate(1 hour)"
+    )
     auto_shift: bool = False
     ramp_percent: list[int] = [10, 50, 100]
 
@@ -461,6 +485,7 @@ class PlatformConfig(Strict):
     feature_groups: list[FeatureGroup] = []
     streaming_sources: list[StreamingSource] = []
     models: list[ModelConfig] = []
+    prediction_api: PredictionApiSettings = PredictionApiSettings()
     vector_domain: VectorDomain = VectorDomain()
     vector_indexes: list[VectorIndex] = []
     budgets: list[Budget] = []
