@@ -19,6 +19,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
@@ -122,6 +123,9 @@ class PredictionApi(Construct):
         parameter_prefix: str | None = None,
         memory_size: int = 512,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._validate(models)
@@ -172,6 +176,10 @@ class PredictionApi(Construct):
             memory_size=memory_size,
             description=f"Prediction API {api_name}: cache, validate, invoke SageMaker endpoints",
             key=log_key,
+            # In a VPC the function reaches DynamoDB, SSM and SageMaker runtime through VPC endpoints.
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
         )
         role = self.function.role
         # Only the two item operations the cache uses, not the broad read/write grant.

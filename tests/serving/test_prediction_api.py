@@ -8,6 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
@@ -69,6 +70,15 @@ def synthesized() -> dict[str, tuple[Template, PredictionApi]]:
             api_key_required=True,
             throttling=Throttling(rate_limit=20, burst_limit=40, daily_quota=50_000),
             cache_ttl=cdk.Duration.minutes(30),
+            vpc=ec2.Vpc(
+                cognito_stack,
+                "Vpc",
+                max_azs=2,
+                nat_gateways=0,
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+                ],
+            ),
         ),
     }
     assembly = app.synth()
@@ -129,6 +139,7 @@ def test_function_environment_matches_handler_settings(synthesized):
     assert env["ENDPOINT_READ_TIMEOUT_SECONDS"] == "5"
     # Three attempts of connect + read timeout must fit the function timeout.
     assert handler["Properties"]["Timeout"] >= 3 * (1 + 5)
+    assert len(handler["Properties"]["VpcConfig"]["SubnetIds"]) == 2
     from lambdas.serving.settings import ENV_VARS, ServingSettings
 
     required = {ENV_VARS[name] for name, info in ServingSettings.model_fields.items() if info.is_required()}
