@@ -56,11 +56,198 @@ METRICS_NAMESPACE = "MLPlatform/Training"
 _HANDLERS = "lambdas.training"
 
 
+#: (step, handler module, what it does) for every shared Lambda step.
+_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("AcquireLock", "acquire_lock_handler", "checks the start event and takes the model's lock"),
+    ("ReleaseLock", "release_lock_handler", "stops a run's training jobs and releases its lock"),
+    ("CheckTraining", "check_training_handler", "reads a finished training job; names failures"),
+    ("Evaluate", "evaluate_handler", "compares the new model with production; spot savings"),
+    ("Register", "register_handler", "registers the model package"),
+    ("RequestApproval", "request_approval_handler", "parks the task token for a reviewer"),
+    ("ApprovalCallback", "approval_callback_handler", "resumes a run on a package decision"),
+    ("StartDeploy", "start_deploy_handler", "starts the guarded endpoint update"),
+    ("CheckDeploy", "check_deploy_handler", "polls the endpoint update"),
+    ("Notify", "notify_handler", "publishes the run summary"),
+)
+
+
+class RetrainingSteps(Construct):
+    """The Lambda steps and lock table that every retraining pipeline of a stack shares.
+
+    One set per stack keeps each pipeline to about fifteen resources (a stack holds 500);
+    every pipeline adds only its own model's permissions to these roles (`authorize`).
+    The model-specific settings travel in each task's payload, not in the environment.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        notification_topic: sns.ITopic,
+        lock_table: dynamodb.ITable | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.lock_table = lock_table or self._create_lock_table(key)
+        stack = cdk.Stack.of(self)
+        self.functions: dict[str, PlatformFunction] = {
+            step: PlatformFunction(
+                self,
+                step,
+                handler=f"{_HANDLERS}.{module}.handler",
+                domains=["training"],
+                environment={
+                    "LOCK_TABLE_NAME": self.lock_table.table_name,
+                    "NOTIFY_TOPIC_ARN": notification_topic.topic_arn,
+                    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                },
+                timeout=cdk.Duration.seconds(60),
+                memory_size=256,
+                description=f"Model retraining: {what}",
+                key=key,
+            )
+            for step, module, what in _STEPS
+        }
+        role = self.role
+        for step in ("AcquireLock", "ReleaseLock", "RequestApproval", "ApprovalCallback", "Notify"):
+            key.grant_encrypt_decrypt(role(step))
+        self.lock_table.grant(role("AcquireLock"), "dynamodb:PutItem", "dynamodb:GetItem")
+        self.lock_table.grant(role("ReleaseLock"), "dynamodb:DeleteItem")
+        self.lock_table.grant(role("RequestApproval"), "dynamodb:PutItem")
+        self.lock_table.grant(role("ApprovalCallback"), "dynamodb:GetItem", "dynamodb:DeleteItem")
+        for step in ("Notify", "RequestApproval"):
+            notification_topic.grant_publish(role(step))
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(
+                service="sagemaker",
+                resource=resource,
+                resource_name=name,
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
+        jobs = arn("training-job", "*")
+        role("ReleaseLock").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListTrainingJobs"], resources=["*"])
+        )
+        role("ReleaseLock").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:StopTrainingJob"], resources=[jobs])
+        )
+        role("CheckTraining").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[jobs])
+        )
+        role("Evaluate").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+        )
+        role("StartDeploy").add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpointConfig"],
+                resources=[arn("endpoint-config", "*")],
+            )
+        )
+        role("StartDeploy").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[arn("model", "*")])
+        )
+        self._acknowledge()
+
+    def role(self, step: str) -> iam.IRole:
+        return self.functions[step].role
+
+    def function(self, step: str) -> lambda_.IFunction:
+        return self.functions[step].function
+
+    def authorize(
+        self,
+        *,
+        training_role: iam.IRole,
+        model_package_group_name: str,
+        endpoint_name: str | None,
+        state_machine: sfn.StateMachine,
+    ) -> None:
+        """Add one pipeline's model: its package group, its endpoint, its training role."""
+        stack = cdk.Stack.of(self)
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(
+                service="sagemaker",
+                resource=resource,
+                resource_name=name,
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
+        packages = arn("model-package", f"{model_package_group_name}/*")
+        self.role("Evaluate").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages])
+        )
+        self.role("Register").add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateModelPackage"],
+                resources=[packages, arn("model-package-group", model_package_group_name)],
+            )
+        )
+        state_machine.grant_task_response(self.role("ApprovalCallback"))
+        if endpoint_name is None:
+            return
+        endpoint = arn("endpoint", endpoint_name.lower())
+        self.role("StartDeploy").add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"], resources=[endpoint]
+            )
+        )
+        self.role("StartDeploy").add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.role("CheckDeploy").add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint])
+        )
+
+    def _acknowledge(self) -> None:
+        prefix = "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>"
+        reasons = {
+            "ReleaseLock": (
+                "ListTrainingJobs takes no resource ARN; StopTrainingJob targets run-named jobs (training-job/*).",
+                ["Resource::*", f"{prefix}:training-job/*"],
+            ),
+            "CheckTraining": ("Training jobs are named per run and attempt.", [f"{prefix}:training-job/*"]),
+            "Evaluate": (
+                "ListModelPackages takes no resource ARN; DescribeModelPackage covers the versions of one group.",
+                ["Resource::*"],
+            ),
+            "StartDeploy": (
+                "The deploy step creates an endpoint config and a model named per run.",
+                [f"{prefix}:endpoint-config/*", f"{prefix}:model/*"],
+            ),
+        }
+        for step, (reason, findings) in reasons.items():
+            acknowledge(self.role(step), "AwsSolutions-IAM5", reason, applies_to=findings)
+
+    def _create_lock_table(self, key: kms.IKey) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            "LockTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            time_to_live_attribute="expires_at",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+
 class RetrainingPipeline(Construct):
     """One model's retraining pipeline.
 
-    Exposes `state_machine`, `training_role`, `model_package_group`, `lock_table`,
-    `functions` (by step name), `drift_rule` and `schedule_rule`.
+    Exposes `state_machine`, `training_role`, `model_package_group`, `steps` (the shared
+    Lambda steps and lock table), `drift_rule`, `schedule_rule` and `approval_rule`.
     """
 
     def __init__(
@@ -99,13 +286,14 @@ class RetrainingPipeline(Construct):
         on_drift: bool = True,
         drift_event_bus: events.IEventBus | None = None,
         schedule: events.Schedule | None = None,
-        lock_table: dynamodb.ITable | None = None,
+        steps: RetrainingSteps | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         poll_interval: cdk.Duration = _MINUTES_1,
         capacity_retry_interval: cdk.Duration = _MINUTES_5,
         capacity_retry_attempts: int = 3,
+        capacity_retry_backoff: float = 2.0,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(
@@ -118,59 +306,16 @@ class RetrainingPipeline(Construct):
             metric_margin,
         )
         self.model_name = model_name
-        self._key = key
-        self._topic = notification_topic
-        stack = cdk.Stack.of(self)
-        safe_name = sanitize_name(model_name)[:50]
-
-        self.lock_table = lock_table or self._create_lock_table(key)
+        self.steps = steps or RetrainingSteps(self, "Steps", key=key, notification_topic=notification_topic)
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
-            model_package_group_name=f"{safe_name}-retraining",
+            model_package_group_name=f"{sanitize_name(model_name)[:50]}-retraining",
             model_package_group_description=f"Retrained versions of {model_name}",
         )
         group_name = self.model_package_group.model_package_group_name
         assert group_name is not None
-        package_arns = stack.format_arn(
-            service="sagemaker",
-            resource="model-package",
-            resource_name=f"{group_name}/*",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        group_arn = stack.format_arn(
-            service="sagemaker",
-            resource="model-package-group",
-            resource_name=group_name,
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-
-        self.functions: dict[str, PlatformFunction] = {}
-        fn = self._function
-        acquire = fn(
-            "AcquireLock", "acquire_lock_handler", "checks the start event and takes the model's lock"
-        )
-        release = fn(
-            "ReleaseLock", "release_lock_handler", "stops this run's training jobs and releases the lock"
-        )
-        check_training = fn(
-            "CheckTraining", "check_training_handler", "names a training failure as retryable or not"
-        )
-        evaluate = fn("Evaluate", "evaluate_handler", "compares the new model with production; spot savings")
-        register = fn("Register", "register_handler", "registers the model package")
-        request_approval = fn(
-            "RequestApproval", "request_approval_handler", "parks the task token for a reviewer"
-        )
-        approval_callback = fn("ApprovalCallback", "approval_callback_handler", "resumes a run on approval")
-        notify = fn("Notify", "notify_handler", "publishes the run summary")
-        for step in (acquire, release, request_approval, approval_callback):
-            key.grant_encrypt_decrypt(step.role)
-        self.lock_table.grant(acquire.role, "dynamodb:PutItem", "dynamodb:GetItem")
-        self.lock_table.grant(release.role, "dynamodb:DeleteItem")
-        self.lock_table.grant(request_approval.role, "dynamodb:PutItem")
-        self.lock_table.grant(approval_callback.role, "dynamodb:GetItem", "dynamodb:DeleteItem")
-        for step in (notify, request_approval):
-            notification_topic.grant_publish(step.role)
+        fn = self.steps.function
 
         self.training = SpotTrainingStep(
             self,
@@ -180,7 +325,7 @@ class RetrainingPipeline(Construct):
             instance_type=instance_type,
             artifact_bucket=artifact_bucket,
             key=key,
-            check_function=check_training.function,
+            check_function=fn("CheckTraining"),
             instance_count=instance_count,
             volume_size_gb=volume_size_gb,
             max_runtime=max_runtime,
@@ -193,31 +338,9 @@ class RetrainingPipeline(Construct):
             poll_interval=poll_interval,
             capacity_retry_interval=capacity_retry_interval,
             capacity_retry_attempts=capacity_retry_attempts,
+            capacity_retry_backoff=capacity_retry_backoff,
         )
         self.training_role = self.training.role
-        check_training.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeTrainingJob"], resources=[self.training.job_arn_pattern]
-            )
-        )
-        release.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListTrainingJobs"], resources=["*"])
-        )
-        release.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:StopTrainingJob"], resources=[self.training.job_arn_pattern]
-            )
-        )
-        evaluate.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
-        )
-        evaluate.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[package_arns])
-        )
-        register.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:CreateModelPackage"], resources=[package_arns, group_arn])
-        )
-        artifact_bucket.grant_read(register.role)
 
         # Timeouts: every spot attempt may use its whole wait budget, then approval and deploy.
         attempts = capacity_retry_attempts + 1
@@ -230,7 +353,7 @@ class RetrainingPipeline(Construct):
 
         lock = self._invoke(
             "AcquireLock",
-            acquire,
+            fn("AcquireLock"),
             {
                 "input": sfn.JsonPath.object_at("$.start"),
                 "model": model_name,
@@ -249,7 +372,7 @@ class RetrainingPipeline(Construct):
         refused = sfn.Fail(self, "StartRefused", error="StartRefused", cause_path="$.lock.reason")
 
         # ---- the run itself
-        steps: list[sfn.TaskStateBase | sfn.Parallel] = []
+        chain: list[sfn.TaskStateBase | sfn.Parallel] = []
         if training_set_function is not None:
             build = self._invoke(
                 "BuildTrainingSet",
@@ -262,11 +385,11 @@ class RetrainingPipeline(Construct):
                 },
                 result_path=sfn.JsonPath.DISCARD,
             )
-            steps.append(build)
-        steps.append(self.training.state)
+            chain.append(build)
+        chain.append(self.training.state)
         evaluate_step = self._invoke(
             "EvaluateModel",
-            evaluate.function,
+            fn("Evaluate"),
             {
                 "model": model_name,
                 "training": sfn.JsonPath.object_at("$.training"),
@@ -281,7 +404,7 @@ class RetrainingPipeline(Construct):
         )
         register_step = self._invoke(
             "RegisterModelPackage",
-            register.function,
+            fn("Register"),
             {
                 "model_package_group": group_name,
                 "image_uri": inference_image,
@@ -293,7 +416,7 @@ class RetrainingPipeline(Construct):
             },
             result_path="$.package",
         )
-        steps += [evaluate_step, register_step]
+        chain += [evaluate_step, register_step]
 
         rejected = sfn.Pass(
             self,
@@ -313,7 +436,7 @@ class RetrainingPipeline(Construct):
         wait_for_approval = tasks.LambdaInvoke(
             self,
             "WaitForApproval",
-            lambda_function=request_approval.function,
+            lambda_function=fn("RequestApproval"),
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
             payload=sfn.TaskInput.from_object(
                 {
@@ -332,7 +455,6 @@ class RetrainingPipeline(Construct):
 
         if endpoint_name is not None:
             deploy_chain = self._deploy_chain(
-                stack,
                 model_name=model_name,
                 endpoint_name=endpoint_name,
                 variant_name=variant_name,
@@ -360,8 +482,8 @@ class RetrainingPipeline(Construct):
             )
             .otherwise(deploy_chain)
         )
-        body = sfn.Chain.start(steps[0])
-        for next_step in steps[1:]:
+        body = sfn.Chain.start(chain[0])
+        for next_step in chain[1:]:
             body = body.next(next_step)
         run = sfn.Parallel(
             self, "Run", output_path="$[0]", comment="the retraining run; any failure is caught"
@@ -370,13 +492,13 @@ class RetrainingPipeline(Construct):
 
         release_done = self._invoke(
             "ReleaseLock",
-            release.function,
+            fn("ReleaseLock"),
             {"model": model_name, "execution": sfn.JsonPath.execution_id},
             result_path=sfn.JsonPath.DISCARD,
         )
         notify_done = self._invoke(
             "NotifyOutcome",
-            notify.function,
+            fn("Notify"),
             {
                 "model": model_name,
                 "outcome": sfn.JsonPath.string_at("$.result.outcome"),
@@ -390,7 +512,7 @@ class RetrainingPipeline(Construct):
         failed = sfn.Fail(self, "RetrainingFailed", error="RetrainingFailed", cause_path="$.error.Cause")
         notify_failure = self._invoke(
             "NotifyFailure",
-            notify.function,
+            fn("Notify"),
             {
                 "model": model_name,
                 "outcome": "failed",
@@ -402,7 +524,7 @@ class RetrainingPipeline(Construct):
         notify_failure.add_catch(failed, result_path="$.notifyError")
         cleanup = self._invoke(
             "Cleanup",
-            release.function,
+            fn("ReleaseLock"),
             {
                 "model": model_name,
                 "execution": sfn.JsonPath.execution_id,
@@ -453,7 +575,12 @@ class RetrainingPipeline(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
-        self.state_machine.grant_task_response(approval_callback.role)
+        self.steps.authorize(
+            training_role=self.training_role,
+            model_package_group_name=group_name,
+            endpoint_name=endpoint_name,
+            state_machine=self.state_machine,
+        )
         self._acknowledge_state_machine()
 
         self.drift_rule: events.Rule | None = None
@@ -493,7 +620,7 @@ class RetrainingPipeline(Construct):
                 detail_type=["SageMaker Model Package State Change"],
                 detail={"ModelPackageGroupName": [group_name]},
             ),
-            targets=[targets.LambdaFunction(approval_callback.function)],
+            targets=[targets.LambdaFunction(fn("ApprovalCallback"))],
         )
 
     # ------------------------------------------------------------------ helpers
@@ -530,54 +657,18 @@ class RetrainingPipeline(Construct):
         if problems:
             raise InputError(problems, f"RetrainingPipeline({model_name or '?'})")
 
-    def _create_lock_table(self, key: kms.IKey) -> dynamodb.Table:
-        return dynamodb.Table(
-            self,
-            "LockTable",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
-    def _function(self, step: str, module: str, what: str) -> PlatformFunction:
-        function = PlatformFunction(
-            self,
-            f"{step}Function",
-            handler=f"{_HANDLERS}.{module}.handler",
-            domains=["training"],
-            environment={
-                "LOCK_TABLE_NAME": self.lock_table.table_name,
-                "NOTIFY_TOPIC_ARN": self._topic.topic_arn,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            },
-            timeout=cdk.Duration.seconds(60),
-            memory_size=256,
-            description=f"Retraining of {self.model_name}: {what}",
-            key=self._key,
-        )
-        self.functions[step] = function
-        return function
-
     def _invoke(
         self,
         step: str,
-        function: lambda_.IFunction | PlatformFunction,
+        function: lambda_.IFunction,
         payload: Mapping[str, object],
         *,
         result_path: str,
     ) -> tasks.LambdaInvoke:
-        target = function.function if isinstance(function, PlatformFunction) else function
         task = tasks.LambdaInvoke(
             self,
             step,
-            lambda_function=target,
+            lambda_function=function,
             payload=sfn.TaskInput.from_object(dict(payload)),
             payload_response_only=True,
             result_path=result_path,
@@ -587,7 +678,6 @@ class RetrainingPipeline(Construct):
 
     def _deploy_chain(
         self,
-        stack: cdk.Stack,
         *,
         model_name: str,
         endpoint_name: str,
@@ -597,60 +687,8 @@ class RetrainingPipeline(Construct):
         canary_wait: cdk.Duration,
         poll_interval: cdk.Duration,
     ) -> sfn.IChainable:
-        start = self._function("StartDeploy", "start_deploy_handler", "starts the guarded endpoint update")
-        check = self._function("CheckDeploy", "check_deploy_handler", "polls the endpoint update")
-        endpoint_arn = stack.format_arn(
-            service="sagemaker",
-            resource="endpoint",
-            resource_name=endpoint_name.lower(),
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        config_arns = stack.format_arn(
-            service="sagemaker",
-            resource="endpoint-config",
-            resource_name="*",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        model_arns = stack.format_arn(
-            service="sagemaker",
-            resource="model",
-            resource_name="*",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        start.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"], resources=[endpoint_arn]
-            )
-        )
-        start.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpointConfig"],
-                resources=[config_arns],
-            )
-        )
-        start.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[model_arns])
-        )
-        start.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.training_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        check.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint_arn])
-        )
-        for function, finding in ((start, "endpoint-config/* and model/* named per run"),):
-            acknowledge(
-                function.role,
-                "AwsSolutions-IAM5",
-                f"The deploy step creates {finding}; their names are only known at run time.",
-                applies_to=[
-                    "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/*",
-                    "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/*",
-                ],
-            )
+        start = self.steps.function("StartDeploy")
+        check = self.steps.function("CheckDeploy")
         start_deploy = self._invoke(
             "StartDeploy",
             start,
@@ -687,14 +725,11 @@ class RetrainingPipeline(Construct):
             },
             result_path="$.result",
         )
-        return (
-            start_deploy.next(wait)
-            .next(check_step)
-            .next(
-                sfn.Choice(self, "DeploymentDone?")
-                .when(sfn.Condition.boolean_equals("$.deploymentStatus.done", True), deployed)
-                .otherwise(wait)
-            )
+        wait.next(check_step)
+        return start_deploy.next(check_step).next(
+            sfn.Choice(self, "DeploymentDone?")
+            .when(sfn.Condition.boolean_equals("$.deploymentStatus.done", True), deployed)
+            .otherwise(wait)
         )
 
     def _acknowledge_state_machine(self) -> None:

@@ -183,12 +183,9 @@ class SpotTrainingStep(Construct):
             sfn.Condition.string_equals("$.training.TrainingJobStatus", "InProgress"),
             sfn.Condition.string_equals("$.training.TrainingJobStatus", "Stopping"),
         )
-        body = (
-            name_job.next(create)
-            .next(wait)
-            .next(describe)
-            .next(finished.when(running, wait).otherwise(check))
-        )
+        # Describe first, wait only while running: a job that ends quickly costs no idle minute.
+        wait.next(describe)
+        body = name_job.next(create).next(describe).next(finished.when(running, wait).otherwise(check))
         self.state = sfn.Parallel(
             self,
             "SpotTraining",

@@ -1,7 +1,7 @@
 """One synthesized stack holding two retraining pipelines, shared by the pipeline tests.
 
 `fraud` approves better models automatically and deploys to an endpoint; `churn` waits
-for a reviewer. Poll and retry intervals are one second so that moto's interpreter, which
+for a reviewer. Both share one set of Lambda steps, as pipelines in a stack should. Poll and retry intervals are one second so that moto's interpreter, which
 really waits, runs each scenario in a few seconds.
 """
 
@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from constructs_lib.retraining_pipeline import RetrainingPipeline
+from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -28,6 +28,7 @@ def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeli
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     bucket = s3.Bucket(stack, "Artifacts", encryption_key=key)
     topic = sns.Topic(stack, "Alarms", master_key=key)
+    steps = RetrainingSteps(stack, "RetrainingSteps", key=key, notification_topic=topic)
     common: dict[str, Any] = {
         "training_image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fraud-train:3",
         "inference_image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fraud-serve:3",
@@ -44,6 +45,8 @@ def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeli
         "poll_interval": FAST,
         "capacity_retry_interval": FAST,
         "capacity_retry_attempts": 2,
+        "capacity_retry_backoff": 1.0,
+        "steps": steps,
     }
     pipelines = {
         "fraud": RetrainingPipeline(

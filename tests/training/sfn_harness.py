@@ -8,9 +8,12 @@ in the template and with that function's resolved environment.
 
 Two gaps in moto 5.2 are filled with the closest faithful stand-in:
 - training jobs finish the moment they are created, always "Completed"; a queue of
-  `JobOutcome`s sets each new job's status, failure reason, metrics and billable time;
+  `JobOutcome`s sets each new job's status, failure reason, metrics, billable time and
+  how many DescribeTrainingJob calls still see it InProgress;
 - `UpdateEndpoint` and `StopTrainingJob` are not implemented; stand-ins record the calls
-  and apply their documented effect.
+  and apply their documented effect (the endpoint is Updating for a set number of
+  DescribeEndpoint calls, then InService on the new config, or on the old one when the
+  scenario rolls back).
 """
 
 from __future__ import annotations
@@ -97,13 +100,17 @@ class JobOutcome:
     metrics: dict[str, float] = field(default_factory=lambda: {"validation:auc": 0.95})
     billable_seconds: int = 900
     training_seconds: int = 3000
+    in_progress_polls: int = 0  # DescribeTrainingJob calls that still see InProgress
 
 
 @dataclass
 class Scenario:
     jobs: list[JobOutcome] = field(default_factory=list)
+    rollback: bool = False  # the endpoint's alarms roll the update back
+    deploy_in_progress_polls: int = 0  # DescribeEndpoint calls that still see Updating
     endpoint_updates: list[dict[str, Any]] = field(default_factory=list)
     stopped_jobs: list[str] = field(default_factory=list)
+    _running_jobs: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def next_job(self) -> JobOutcome:
         return self.jobs.pop(0) if self.jobs else JobOutcome()
@@ -153,13 +160,45 @@ class PipelineHarness:
             ]
             job.billable_time_in_seconds = outcome.billable_seconds  # type: ignore[attr-defined]
             job.training_time_in_seconds = outcome.training_seconds  # type: ignore[attr-defined]
+            if outcome.in_progress_polls:
+                job.training_job_status = "InProgress"
+                harness.scenario._running_jobs[job.training_job_name] = (
+                    outcome.in_progress_polls,
+                    outcome.status,
+                )
             return job
+
+        original_describe_job = SageMakerModelBackend.describe_training_job
+
+        def describe_training_job(backend: SageMakerModelBackend, training_job_name: str) -> dict[str, Any]:
+            running = harness.scenario._running_jobs
+            if training_job_name in running:
+                polls, final = running[training_job_name]
+                if polls > 0:
+                    running[training_job_name] = (polls - 1, final)
+                else:
+                    backend.training_jobs[training_job_name].training_job_status = final
+                    del running[training_job_name]
+            return original_describe_job(backend, training_job_name)
+
+        original_describe_endpoint = SageMakerModelBackend.describe_endpoint
+
+        def describe_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> dict[str, Any]:
+            endpoint = backend.endpoints[endpoint_name]
+            if endpoint.endpoint_status == "Updating":
+                if harness.scenario.deploy_in_progress_polls > 0:
+                    harness.scenario.deploy_in_progress_polls -= 1
+                else:
+                    endpoint.endpoint_status = "InService"
+            return original_describe_endpoint(backend, endpoint_name)
 
         def update_endpoint(response: SageMakerResponse) -> str:
             params = json.loads(response.body)
             harness.scenario.endpoint_updates.append(params)
             endpoint = response.sagemaker_backend.endpoints[params["EndpointName"]]
-            endpoint.endpoint_config_name = params["EndpointConfigName"]
+            if not harness.scenario.rollback:
+                endpoint.endpoint_config_name = params["EndpointConfigName"]
+            endpoint.endpoint_status = "Updating"
             return json.dumps({"EndpointArn": endpoint.arn})
 
         def stop_training_job(response: SageMakerResponse) -> str:
@@ -170,6 +209,8 @@ class PipelineHarness:
 
         yield mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
         yield mock.patch.object(SageMakerModelBackend, "create_training_job", create_training_job)
+        yield mock.patch.object(SageMakerModelBackend, "describe_training_job", describe_training_job)
+        yield mock.patch.object(SageMakerModelBackend, "describe_endpoint", describe_endpoint)
         yield mock.patch.object(SageMakerResponse, "update_endpoint", update_endpoint, create=True)
         yield mock.patch.object(SageMakerResponse, "stop_training_job", stop_training_job, create=True)
 

@@ -57,9 +57,11 @@ def packages(group: str) -> list[dict[str, Any]]:
     return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
 
 
-def lock_items(template: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
-    table = next(t for t in resources_of(template, "AWS::DynamoDB::Table") if t.startswith(prefix))
-    return boto3.client("dynamodb").scan(TableName=table)["Items"]
+def lock_items(template: dict[str, Any], model: str) -> list[dict[str, Any]]:
+    """Items of the shared lock table that belong to `model` (its lock, skips and approvals)."""
+    [table] = resources_of(template, "AWS::DynamoDB::Table")
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    return [i for i in items if i["pk"]["S"] == f"lock#{model}" or i.get("model", {}).get("S") == model]
 
 
 DRIFT_EVENT = {
@@ -73,8 +75,14 @@ DRIFT_EVENT = {
 def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     harness: PipelineHarness, template: dict[str, Any]
 ) -> None:
-    result = harness.run("FraudRetraining", "happy", DRIFT_EVENT)
+    harness.scenario.jobs = [JobOutcome(in_progress_polls=1)]
+    harness.scenario.deploy_in_progress_polls = 1
+    execution = harness.start("FraudRetraining", "happy", DRIFT_EVENT)
+    result = harness.wait(execution)
     assert result["status"] == "SUCCEEDED", result
+    visited = harness.history_states(execution)
+    assert visited.count("DescribeTrainingJob") == 2 and "WaitForTraining" in visited
+    assert visited.count("CheckDeploy") == 2 and "WaitForDeployment" in visited
     output = json.loads(result["output"])
     assert output["result"]["outcome"] == "deployed"
 
@@ -106,7 +114,7 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     assert note["subject"] == "Retraining deployed: fraud"
     assert "Spot savings: 70.0 %" in note["message"] and job["TrainingJobName"] in note["message"]
     assert "Cost (upper bound): $0.06" in note["message"]  # 900 s x 1 instance x $0.23/h
-    assert [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"] == "lock#fraud"] == []
+    assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
 
 
 def test_training_failure_is_caught_cleaned_up_and_notified(
@@ -123,7 +131,7 @@ def test_training_failure_is_caught_cleaned_up_and_notified(
     [note] = harness.notifications()
     assert note["subject"] == "Retraining failed: fraud" and "TrainingJobFailedError" in note["message"]
     assert "Cleanup" in harness.history_states(result["executionArn"])
-    assert [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"] == "lock#fraud"] == []
+    assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
 
 
 def test_model_not_better_is_registered_rejected_and_not_deployed(harness: PipelineHarness) -> None:
@@ -176,10 +184,26 @@ def test_spot_capacity_that_never_arrives_fails_after_retries(harness: PipelineH
     assert len(training_jobs()) == 3  # first attempt + capacity_retry_attempts (2)
 
 
+def test_rolled_back_deployment_is_reported_as_failure(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    harness.scenario.rollback = True
+    result = harness.run("FraudRetraining", "rollback", {"model": "fraud"})
+    assert result["status"] == "FAILED" and "rolled back" in result["cause"]
+    [package] = packages("fraud-retraining")
+    assert package["ModelApprovalStatus"] == "Approved"  # registered, but production kept the old model
+    assert (
+        boto3.client("sagemaker").describe_endpoint(EndpointName="fraud")["EndpointConfigName"] == "fraud-v0"
+    )
+    [note] = harness.notifications()
+    assert note["subject"] == "Retraining failed: fraud" and "DeploymentRolledBackError" in note["message"]
+    assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
+
+
 def wait_for_approval_request(template: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        items = [i for i in lock_items(template, "ChurnRetraining") if i["pk"]["S"].startswith("approval#")]
+        items = [i for i in lock_items(template, "churn") if i["pk"]["S"].startswith("approval#")]
         if items:
             return items[0]
         time.sleep(0.05)  # polls the interpreter thread
@@ -204,9 +228,7 @@ def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
     boto3.client("sagemaker").update_model_package(
         ModelPackageArn=package_arn, ModelApprovalStatus="Rejected"
     )
-    callback_env = harness.functions[
-        next(k for k in harness.functions if k.startswith("ChurnRetrainingApprovalCallback"))
-    ][1]
+    callback_env = harness.functions[next(k for k in harness.functions if "ApprovalCallback" in k)][1]
     event = {
         "version": "0",
         "id": "e",
@@ -241,7 +263,7 @@ def test_unknown_model_start_ends_with_recorded_reason(
     result = harness.run("FraudRetraining", "stranger", {"model": "churn"})
     assert result["status"] == "FAILED" and result["error"] == "StartRefused"
     assert "'churn' is unknown to this pipeline" in result["cause"]
-    [skip] = [i for i in lock_items(template, "FraudRetraining") if i["pk"]["S"].startswith("skip#")]
+    [skip] = [i for i in lock_items(template, "fraud") if i["pk"]["S"].startswith("skip#")]
     assert skip["reason"]["S"] == result["cause"]
     assert training_jobs() == []
 
