@@ -82,6 +82,11 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         logger.error(str(exc), extra={"message_id": record.message_id, "permanent": exc.permanent})
         metrics.add_metric("DocumentsFailed", MetricUnit.Count, 1)
         raise
+    except Exception:
+        # Embedding or cluster errors that outlasted their retries: the message is redelivered.
+        logger.exception("document failed", extra={"message_id": record.message_id})
+        metrics.add_metric("DocumentsFailed", MetricUnit.Count, 1)
+        raise
     metrics.add_metric("ChunksIndexed", MetricUnit.Count, report.chunks)
     logger.info("document indexed", extra={"doc_id": report.doc_id, "chunks": report.chunks})
     return {"doc_id": report.doc_id, "chunks": report.chunks}

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdas.common.errors import InputError, Problem
-from lambdas.vector_search.http_client import OpenSearchClient
+from lambdas.vector_search.http_client import OpenSearchClient, OpenSearchError
 from lambdas.vector_search.search import hit_view, search
 from lambdas.vector_search.settings import SearchSettings, opensearch_settings, search_settings
 
@@ -60,6 +60,18 @@ def _bad_request(error: InputError) -> Response:
             "message": "invalid search request",
             "problems": [{"field": p.field, "reason": p.reason} for p in error.problems],
         },
+    )
+
+
+@app.exception_handler(OpenSearchError)
+def _backend_error(error: OpenSearchError) -> Response:
+    # Retries already happened in the client; the caller gets a clean 502, the log the detail.
+    logger.error("search backend failed", extra={"status": error.status, "error": str(error)})
+    metrics.add_metric("SearchBackendErrors", MetricUnit.Count, 1)
+    return Response(
+        status_code=502,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": f"the search cluster answered {error.status}; retry later"},
     )
 
 

@@ -9,11 +9,13 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from constructs_lib.vector_api import VectorSearchApi
 from constructs_lib.vector_index import KnnIndex
 from constructs_lib.vector_pipeline import EmbeddingPipeline, VectorSearchFunction
 from constructs_lib.vector_search import VectorSearchDomain
@@ -54,14 +56,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Template:
         embedding_provider="bedrock",
         embedding_model="amazon.titan-embed-text-v2:0",
     )
-    VectorSearchFunction(stack, "Search", domain=domain, indices=[index], vpc=vpc)
+    search = VectorSearchFunction(stack, "Search", domain=domain, indices=[index], vpc=vpc)
+    api = VectorSearchApi(stack, "SearchApi", search=search, log_key=key)
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    api.grant_invoke(caller)
     assembly = app.synth()  # fails with ValidationFailed on any unacknowledged cdk-nag finding
     return Template.from_json(
         json.loads(Path(assembly.get_stack_by_name(stack.stack_name).template_full_path).read_text())
     )
 
 
-def _domain(template: Template) -> dict[str, Any]:
+def _domain(template: Template) -> Any:
     [domain] = template.find_resources("AWS::OpenSearchService::Domain").values()
     return domain
 
@@ -175,6 +180,24 @@ def test_functions_environment_names_the_domain_and_index(built: Template) -> No
     search = handlers["lambdas.vector_search.search_handler.handler"]["Environment"]["Variables"]
     assert "OPENSEARCH_ENDPOINT" in search
     assert "lambdas.vector_search.index_handler.handler" in handlers
+
+
+def test_search_api_is_iam_authorized_and_validates_the_body(built: Template) -> None:
+    built.has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {
+            "HttpMethod": "POST",
+            "AuthorizationType": "AWS_IAM",
+            "RequestModels": {"application/json": Match.any_value()},
+        },
+    )
+    [model] = built.find_resources("AWS::ApiGateway::Model").values()
+    schema = model["Properties"]["Schema"]
+    assert schema["required"] == ["indices", "vector"]
+    assert schema["additionalProperties"] is False
+    built.has_resource_properties(
+        "AWS::ApiGateway::Stage", {"TracingEnabled": True, "AccessLogSetting": Match.object_like({})}
+    )
 
 
 def test_invalid_topologies_are_refused_at_synth() -> None:

@@ -174,3 +174,12 @@ def test_missing_settings_name_the_variable(fake: FakeOpenSearch, monkeypatch: p
     monkeypatch.setenv("CHUNK_OVERLAP_TOKENS", "8")
     with pytest.raises(InputError, match="CHUNK_OVERLAP_TOKENS"):
         pipeline_settings()
+
+
+def test_cluster_outage_fails_the_message_for_redelivery(
+    fake: FakeOpenSearch, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inject_endpoint_results([vectors(1)])
+    fake.scripted[("POST", "/_bulk")] = [(500, {"error": "down"})]
+    result = ingest_handler.handler(sqs_event({"doc_id": "d1", "text": "Short."}), lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}

@@ -143,3 +143,12 @@ def test_indices_with_different_space_types_are_refused(
     status, answer = call({"indices": ["news", "ip"], "vector": [0.0] * DIM}, lambda_context)
     assert status == 400
     assert "different space types" in answer["problems"][0]["reason"]
+
+
+def test_cluster_errors_become_a_502(fake: FakeOpenSearch, lambda_context: FakeLambdaContext) -> None:
+    fake.scripted[("POST", "/news/_search")] = [
+        (500, {"error": {"type": "search_phase_execution_exception"}})
+    ]
+    status, answer = call({"indices": ["news"], "vector": [0.0] * DIM}, lambda_context)
+    assert status == 502
+    assert "answered 500" in answer["message"]

@@ -1,0 +1,139 @@
+"""`VectorSearchApi`: a REST API (`POST /search`) in front of a VectorSearchFunction.
+
+IAM (SigV4) authorization, a JSON schema on the body checked by API Gateway before the
+function runs, throttling, X-Ray and JSON access logs in a retained, encrypted log group.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_lib.nag import acknowledge
+from constructs_lib.vector_pipeline import VectorSearchFunction
+
+SEARCH_BODY_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["indices", "vector"],
+    additional_properties=False,
+    properties={
+        "indices": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            min_items=1,
+            max_items=10,
+            items=apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        ),
+        "vector": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            min_items=1,
+            items=apigw.JsonSchema(type=apigw.JsonSchemaType.NUMBER),
+        ),
+        "k": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1),
+        "oversample": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100),
+        "filters": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT),
+    },
+)
+
+
+class VectorSearchApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        search: VectorSearchFunction,
+        log_key: kms.IKey | None = None,
+        stage_name: str = "v1",
+        rate_limit: float = 100,
+        burst_limit: int = 200,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            encryption_key=log_key,
+            retention=log_retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description="Vector search: k-NN with exact re-ranking across indices",
+            cloud_watch_role=False,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            deploy_options=apigw.StageOptions(
+                stage_name=stage_name,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+            ),
+        )
+        validator = self.api.add_request_validator(
+            "BodyValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        self.api.add_gateway_response(
+            "InvalidBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            templates={
+                "application/json": (
+                    '{"message": "invalid search request", '
+                    '"problems": "$context.error.validationErrorString", '
+                    '"correlation_id": "$context.requestId"}'
+                )
+            },
+        )
+        body_model = self.api.add_model(
+            "SearchRequest", content_type="application/json", schema=SEARCH_BODY_SCHEMA
+        )
+        self.method = self.api.root.add_resource("search").add_method(
+            "POST",
+            apigw.LambdaIntegration(search.function.function, proxy=True),
+            authorization_type=apigw.AuthorizationType.IAM,
+            request_validator=validator,
+            request_models={"application/json": body_model},
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "The search method uses IAM (SigV4) authorization: callers are services with IAM roles.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "WAF is an account/edge decision; this API is IAM-authorized and stage-throttled.",
+        )
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["execute-api:Invoke"],
+            resource_arns=[
+                self.api.arn_for_execute_api("POST", "/search", self.api.deployment_stage.stage_name)
+            ],
+        )
