@@ -29,9 +29,18 @@ def _canonical_number(value: float) -> int | float:
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    # Exact type checks first: this runs once per feature on every request, and JSON
+    # parsing only ever produces these concrete types.
+    kind = type(value)
+    if kind is float:
+        return _canonical_number(value)
+    if kind is str or kind is bool or kind is int or value is None:
         return value
-    if isinstance(value, int):
+    if kind is dict:
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if kind is list:
+        return [_canonical(v) for v in value]
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return _canonical_number(value)

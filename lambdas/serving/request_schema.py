@@ -165,36 +165,55 @@ def _child(path: str, name: str) -> str:
 def _validate(schema: Mapping[str, Any], value: Any, path: str, problems: list[Problem]) -> None:
     expected = schema.get("type")
     if expected is not None:
-        types = [expected] if isinstance(expected, str) else list(expected)
-        if not any(_is_type(value, t) for t in types):
+        if isinstance(expected, str):
+            matches = _is_type(value, expected)
+            types = [expected]
+        else:
+            types = list(expected)
+            matches = any(_is_type(value, t) for t in types)
+        if not matches:
             problems.append(Problem(path or "$", f"must be of type {' or '.join(types)}"))
             return
     if "enum" in schema and not _enum_contains(schema["enum"], value):
         problems.append(Problem(path or "$", f"must be one of {schema['enum']}"))
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    kind = type(value)
+    if kind is float or kind is int:
         if "minimum" in schema and value < schema["minimum"]:
             problems.append(Problem(path or "$", f"must be >= {schema['minimum']}"))
         if "maximum" in schema and value > schema["maximum"]:
             problems.append(Problem(path or "$", f"must be <= {schema['maximum']}"))
-    if isinstance(value, Mapping):
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                problems.append(Problem(_child(path, name), "is required"))
-        for name, child_value in value.items():
-            if name in properties:
-                _validate(properties[name], child_value, _child(path, name), problems)
-            elif schema.get("additionalProperties", True) is False:
-                problems.append(Problem(_child(path, name), "is not an allowed field"))
-    if isinstance(value, list):
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            problems.append(Problem(path or "$", f"must have at least {schema['minItems']} items"))
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            problems.append(Problem(path or "$", f"must have at most {schema['maxItems']} items"))
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for index, item in enumerate(value):
-                _validate(items, item, f"{path}[{index}]", problems)
+    elif isinstance(value, Mapping):
+        _validate_object(schema, value, path, problems)
+    elif kind is list:
+        _validate_array(schema, value, path, problems)
+
+
+def _validate_object(
+    schema: Mapping[str, Any], value: Mapping[str, Any], path: str, problems: list[Problem]
+) -> None:
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    for name in schema.get("required", ()):
+        if name not in value:
+            problems.append(Problem(_child(path, name), "is required"))
+    closed = schema.get("additionalProperties", True) is False
+    prefix = f"{path}." if path else ""
+    for name, child_value in value.items():
+        child_schema = properties.get(name)
+        if child_schema is not None:
+            _validate(child_schema, child_value, prefix + name, problems)
+        elif closed:
+            problems.append(Problem(prefix + name, "is not an allowed field"))
+
+
+def _validate_array(schema: Mapping[str, Any], value: list[Any], path: str, problems: list[Problem]) -> None:
+    if "minItems" in schema and len(value) < schema["minItems"]:
+        problems.append(Problem(path or "$", f"must have at least {schema['minItems']} items"))
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        problems.append(Problem(path or "$", f"must have at most {schema['maxItems']} items"))
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        for index, item in enumerate(value):
+            _validate(items, item, f"{path}[{index}]", problems)
 
 
 def validate(schema: Mapping[str, Any], value: Any) -> list[Problem]:
