@@ -9,7 +9,7 @@ from lambdas.common.errors import InputError
 from lambdas.vector_search.index_handler import on_event
 from lambdas.vector_search.index_spec import parse_index_spec
 from lambdas.vector_search.mapping import build_index_body, physical_index_name
-from tests.vector_search.conftest import spec_dict
+from tests.vector_search.conftest import FakeLambdaContext, spec_dict
 from tests.vector_search.fake_opensearch import FakeOpenSearch
 
 READER = "arn:aws:iam::111122223333:role/search"
@@ -170,3 +170,27 @@ def test_bad_spec_and_role_lists_are_refused() -> None:
     with pytest.raises(InputError, match="ReaderRoleArns"):
         on_event(event("Create", spec_dict(), ReaderRoleArns='["not-an-arn"]'), fake.client())
     assert fake.writes() == []
+
+
+def test_handler_reports_refusals_as_a_readable_failure(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
+) -> None:
+    from lambdas.vector_search import index_handler
+    from lambdas.vector_search.settings import OpenSearchSettings
+
+    fake = FakeOpenSearch()
+    monkeypatch.setenv("OPENSEARCH_ENDPOINT", "search-test.eu-west-1.es.amazonaws.com")
+    monkeypatch.setattr(OpenSearchSettings, "client", lambda self: fake.client())
+    assert index_handler.handler(event("Create", spec_dict()), lambda_context)["PhysicalResourceId"] == "docs"
+    with pytest.raises(RuntimeError, match=r"k-NN index 'docs': dimension: 4 -> 8 cannot be changed"):
+        index_handler.handler(event("Update", spec_dict(dimension=8)), lambda_context)
+
+
+def test_handler_names_a_missing_endpoint_variable(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
+) -> None:
+    from lambdas.vector_search import index_handler
+
+    monkeypatch.delenv("OPENSEARCH_ENDPOINT", raising=False)
+    with pytest.raises(RuntimeError, match="OPENSEARCH_ENDPOINT: environment variable is not set"):
+        index_handler.handler(event("Create", spec_dict()), lambda_context)
