@@ -67,7 +67,7 @@ PRICERS: dict[str, PricerEntry] = {
     "AWS::SQS::Queue": _entry(usage.sqs_queue, "requests_per_month"),
     "AWS::SNS::Topic": _entry(usage.sns_topic, "requests_per_month"),
     "AWS::Logs::LogGroup": _entry(usage.log_group, "data_gb_per_month", "storage_gb"),
-    "AWS::Glue::Job": _entry(usage.glue_job, "dpu_hours_per_month"),
+    "AWS::Glue::Job": _entry(usage.glue_job, "dpu_hours_per_month", "run_hours_per_month"),
     "AWS::Glue::Crawler": _entry(usage.glue_job, "dpu_hours_per_month"),
     "AWS::KinesisFirehose::DeliveryStream": _entry(usage.firehose, "data_gb_per_month"),
     "AWS::SageMaker::FeatureGroup": _entry(

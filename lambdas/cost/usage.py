@@ -53,6 +53,7 @@ class ResourceUsage(BaseModel):
     get_requests_per_month: NonNegativeFloat | None = None
     data_gb_per_month: NonNegativeFloat | None = None
     dpu_hours_per_month: NonNegativeFloat | None = None
+    run_hours_per_month: NonNegativeFloat | None = None
     instance_count: NonNegativeFloat | None = None
 
     def merged_over(self, base: ResourceUsage | None) -> ResourceUsage:

@@ -8,6 +8,16 @@ from lambdas.cost.cost_line import CostLine
 from lambdas.cost.pricing_context import PricingContext
 from lambdas.cost.template_values import as_bool, as_number, as_str
 
+# https://docs.aws.amazon.com/glue/latest/dg/add-job.html: DPUs per worker type
+_GLUE_DPU_PER_WORKER = {
+    "Standard": 1.0,
+    "G.025X": 0.25,
+    "G.1X": 1.0,
+    "G.2X": 2.0,
+    "G.4X": 4.0,
+    "G.8X": 8.0,
+    "Z.2X": 2.0,
+}
 # Express workflows bill memory in 64 MB steps; a small workflow stays at the first step.
 _EXPRESS_MEMORY_GB = 64.0 / 1024.0
 
@@ -218,9 +228,44 @@ def log_group(ctx: PricingContext) -> list[CostLine]:
 
 def glue_job(ctx: PricingContext) -> list[CostLine]:
     dpu_hours = ctx.usage_value("dpu_hours_per_month")
-    if dpu_hours is None:
-        return [ctx.no_usage("DPU-hours", "dpu_hours_per_month")]
-    return [ctx.metered("DPU-hours", "glue", "dpu_hour", dpu_hours, f"{dpu_hours:g} DPU-hours")]
+    if dpu_hours is not None:
+        return [ctx.metered("DPU-hours", "glue", "dpu_hour", dpu_hours, f"{dpu_hours:g} DPU-hours")]
+    run_hours = ctx.usage_value("run_hours_per_month")
+    if run_hours is None:
+        return [ctx.no_usage("DPU-hours", "run_hours_per_month (or dpu_hours_per_month)")]
+    dpus, origin = _glue_dpus(ctx)
+    if dpus is None:
+        return [ctx.unpriced("DPU-hours", origin)]
+    return [
+        ctx.metered(
+            "DPU-hours",
+            "glue",
+            "dpu_hour",
+            run_hours * dpus,
+            f"{run_hours:g} run-hours x {dpus:g} DPU [{origin}]",
+        )
+    ]
+
+
+def _glue_dpus(ctx: PricingContext) -> tuple[float | None, str]:
+    """DPUs of a Glue job from its workers or capacity, with where the figure came from."""
+    p = ctx.parameters
+    worker_type = as_str(ctx.properties.get("WorkerType"), p)
+    if worker_type is not None:
+        per_worker = _GLUE_DPU_PER_WORKER.get(worker_type)
+        workers = as_number(ctx.properties.get("NumberOfWorkers"), p)
+        if per_worker is None or workers is None:
+            return None, f"WorkerType {worker_type} / NumberOfWorkers not understood"
+        return per_worker * workers, f"{workers:g} x {worker_type}"
+    for key in ("MaxCapacity", "AllocatedCapacity"):
+        capacity = as_number(ctx.properties.get(key), p)
+        if capacity is not None:
+            return capacity, key
+    command = ctx.properties.get("Command")
+    name = as_str(command.get("Name"), p) if isinstance(command, Mapping) else None
+    if name == "pythonshell":
+        return 0.0625, "Python shell default"
+    return 10.0, "Glue's default of 10 DPU"
 
 
 def firehose(ctx: PricingContext) -> list[CostLine]:

@@ -20,10 +20,6 @@ from lambdas.cost.estimate_report import render_json, render_markdown, render_ta
 from lambdas.cost.schedule_rate import runs_per_month
 from lambdas.cost.usage import UsageFile, load_usage_file, parse_usage
 
-GLUE_DPU_PER_WORKER = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
-# A Glue run's length is not in the config; one hour is a placeholder the note asks to replace.
-ASSUMED_GLUE_HOURS_PER_RUN = 1.0
-
 _RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "total": render_total}
 
 
@@ -78,7 +74,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         default=None,
-        help="platform config: adds its scheduled training and Glue jobs (a usage file's job of the same name wins)",
+        help="platform config: adds its scheduled training runs (a usage file's job of the same name wins)",
     )
 
 
@@ -117,7 +113,11 @@ def _load_config(path: Path) -> Any:
 
 
 def usage_from_config(config: Any) -> dict[str, Any]:
-    """Scheduled jobs of every environment from the platform config, as a usage document."""
+    """Training runs of every environment from the platform config, as a usage document.
+
+    Retraining runs are started by a state machine, so no template resource holds their
+    instances; Glue jobs are template resources and are priced there from their workers.
+    """
     from stacks.config.models import duration_seconds
 
     jobs: list[dict[str, Any]] = []
@@ -137,22 +137,6 @@ def usage_from_config(config: Any) -> dict[str, Any]:
                     "spot": training.spot,
                     "region": environment.region,
                     "note": f"config: {retraining.schedule}, max_runtime {training.max_runtime} (an upper bound)",
-                }
-            )
-        for group in config.feature_groups:
-            if group.batch is None:
-                continue
-            jobs.append(
-                {
-                    "name": f"{environment.name}/{group.name}/batch",
-                    "service": "glue",
-                    "dpus": float(
-                        group.batch.number_of_workers * GLUE_DPU_PER_WORKER[group.batch.worker_type]
-                    ),
-                    "hours_per_run": ASSUMED_GLUE_HOURS_PER_RUN,
-                    "runs_per_month": runs_per_month(group.batch.schedule),
-                    "region": environment.region,
-                    "note": f"config: {group.batch.schedule}; {ASSUMED_GLUE_HOURS_PER_RUN:g} h per run is assumed, set the measured figure",
                 }
             )
     region = config.environments[0].region if config.environments else None

@@ -132,7 +132,7 @@ def test_usage_from_config_command_prints_loadable_yaml(capsys, repo_root):
 
     assert main(["cost", "usage-from-config", str(repo_root / "config" / "default.yaml")]) == 0
     usage = parse_usage(yaml.safe_load(capsys.readouterr().out))
-    assert {job.service for job in usage.jobs} == {"sagemaker_training", "glue"}
+    assert {job.service for job in usage.jobs} == {"sagemaker_training"}
 
 
 def test_estimate_with_config_adds_scheduled_jobs(capsys, repo_root):
@@ -155,7 +155,7 @@ def test_estimate_with_config_adds_scheduled_jobs(capsys, repo_root):
     )
     report = json.loads(capsys.readouterr().out)
     jobs = [line for line in report["lines"] if line["stack"] == "(scheduled jobs)"]
-    assert {line["resource_type"] for line in jobs} == {"SageMaker training job", "Glue job"}
+    assert {line["resource_type"] for line in jobs} == {"SageMaker training job"}
     # the config's first region also prices the environment-agnostic stack (its KMS key, $1), marked assumed
     agnostic = next(s for s in report["stacks"] if s["name"] == "Agnostic")
     assert agnostic["region_assumed"] and agnostic["monthly_usd"] == 1.0

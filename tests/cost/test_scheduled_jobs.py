@@ -82,7 +82,37 @@ def test_usage_derived_from_the_default_config(default_config):
     # config: retraining rate(7 days), training ml.m5.xlarge spot, max_runtime 2h
     assert (training.instance_type, training.spot, training.hours_per_run) == ("ml.m5.xlarge", True, 2.0)
     assert training.runs_per_month == pytest.approx(730 / 168)
-    batch = jobs["dev/card_daily/batch"]
-    # config: card_daily batch on 2 G.1X workers daily at 02:00
-    assert batch.dpus == 2.0 and batch.runs_per_month == pytest.approx(730 / 24)
-    assert "assumed" in batch.note
+    # Glue jobs are template resources, priced there: none is derived from the config
+    assert {job.service for job in usage.jobs} == {"sagemaker_training"}
+
+
+def _glue(properties, usage):
+    from lambdas.cost.estimate import price_resource
+    from lambdas.cost.pricing_context import PricingContext
+    from lambdas.cost.usage import ResourceUsage
+
+    ctx = PricingContext(
+        "S", "us-east-1", "Job", "AWS::Glue::Job", properties, {}, default_catalog(), ResourceUsage(**usage)
+    )
+    return price_resource(ctx)
+
+
+def test_glue_job_priced_from_template_workers_and_run_hours():
+    (line,) = _glue(
+        {"WorkerType": "G.2X", "NumberOfWorkers": 5, "Command": {"Name": "glueetl"}},
+        {"run_hours_per_month": 15},
+    )
+    # 15 run-hours x 5 workers x 2 DPU = 150 DPU-hours at $0.44
+    assert line.monthly_usd == pytest.approx(150 * 0.44)
+    assert "5 x G.2X" in line.detail
+
+
+def test_glue_job_capacity_fallbacks():
+    (shell,) = _glue({"Command": {"Name": "pythonshell"}}, {"run_hours_per_month": 10})
+    assert shell.monthly_usd == pytest.approx(10 * 0.0625 * 0.44)
+    (capacity,) = _glue({"MaxCapacity": 4}, {"run_hours_per_month": 10})
+    assert capacity.monthly_usd == pytest.approx(10 * 4 * 0.44)
+    (given,) = _glue({"WorkerType": "G.1X", "NumberOfWorkers": 2}, {"dpu_hours_per_month": 7})
+    assert given.monthly_usd == pytest.approx(7 * 0.44)
+    (odd,) = _glue({"WorkerType": "Q.9X", "NumberOfWorkers": 2}, {"run_hours_per_month": 1})
+    assert odd.basis == Basis.UNPRICED
