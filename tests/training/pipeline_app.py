@@ -44,7 +44,7 @@ def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeli
         "feature_schema": {"amount": "float", "country": "string"},
         "poll_interval": FAST,
         "capacity_retry_interval": FAST,
-        "capacity_retry_attempts": 2,
+        "capacity_retry_attempts": 1,
         "capacity_retry_backoff": 1.0,
         "steps": steps,
     }
@@ -74,4 +74,4 @@ def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeli
 
 
 def template_json(stack: cdk.Stack) -> dict[str, Any]:
-    return Template.from_stack(stack).to_json()
+    return dict(Template.from_stack(stack).to_json())

@@ -260,14 +260,8 @@ class PipelineHarness:
         for logical_id in resources_of(self.template, "AWS::SNS::Topic"):
             arn = sns.create_topic(Name=logical_id)["TopicArn"]
             sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+        # Created on first use: moto parses each definition with ANTLR, which is slow.
         self.state_machines: dict[str, str] = {}
-        sfn = boto3.client("stepfunctions")
-        for logical_id, resource in resources_of(self.template, "AWS::StepFunctions::StateMachine").items():
-            definition = resolve(resource["Properties"]["DefinitionString"], self.names)
-            arn = sfn.create_state_machine(
-                name=logical_id, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
-            )["stateMachineArn"]
-            self.state_machines[logical_id] = arn
 
     def create_endpoint(self, name: str, variant: str) -> None:
         sagemaker = boto3.client("sagemaker")
@@ -291,7 +285,14 @@ class PipelineHarness:
 
     # -- running
     def state_machine_arn(self, prefix: str) -> str:
-        return next(arn for logical_id, arn in self.state_machines.items() if logical_id.startswith(prefix))
+        machines = resources_of(self.template, "AWS::StepFunctions::StateMachine")
+        logical_id = next(k for k in machines if k.startswith(prefix))
+        if logical_id not in self.state_machines:
+            definition = resolve(machines[logical_id]["Properties"]["DefinitionString"], self.names)
+            self.state_machines[logical_id] = boto3.client("stepfunctions").create_state_machine(
+                name=logical_id, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
+            )["stateMachineArn"]
+        return self.state_machines[logical_id]
 
     def start(self, prefix: str, name: str, start_input: Any) -> str:
         return boto3.client("stepfunctions").start_execution(
@@ -313,7 +314,7 @@ class PipelineHarness:
 
     def notifications(self) -> list[dict[str, str]]:
         sqs = boto3.client("sqs")
-        found = []
+        found: list[dict[str, str]] = []
         while True:
             batch = sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:

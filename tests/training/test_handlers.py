@@ -115,7 +115,7 @@ def create_job(name: str, status: str, reason: str | None = None) -> None:
     # moto finishes every job as Completed at once; set the outcome under test.
     job = sagemaker_backends[ACCOUNT][REGION].training_jobs[name]
     job.training_job_status = status
-    job.failure_reason = reason
+    job.failure_reason = reason  # type: ignore[attr-defined]
 
 
 def test_check_training_returns_compact_record_or_named_error(aws: None, context: FakeContext) -> None:

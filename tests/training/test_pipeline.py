@@ -178,10 +178,10 @@ def test_spot_interruption_is_retried_from_same_checkpoints_and_completes(harnes
 
 def test_spot_capacity_that_never_arrives_fails_after_retries(harness: PipelineHarness) -> None:
     capacity = JobOutcome(status="Failed", failure_reason="CapacityError: insufficient capacity")
-    harness.scenario.jobs = [capacity, capacity, capacity, JobOutcome()]
+    harness.scenario.jobs = [capacity, capacity, JobOutcome()]
     result = harness.run("FraudRetraining", "nospot", {"model": "fraud"})
     assert result["status"] == "FAILED" and "SpotCapacityError" in harness.notifications()[0]["message"]
-    assert len(training_jobs()) == 3  # first attempt + capacity_retry_attempts (2)
+    assert len(training_jobs()) == 2  # first attempt + capacity_retry_attempts (1)
 
 
 def test_rolled_back_deployment_is_reported_as_failure(
