@@ -1,0 +1,87 @@
+"""Fixtures for the fraud detection example: its package on the path, a trained artifact,
+and moto stand-ins for the feature store, window state, audit bucket and queues."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "fraud_detection"
+if str(EXAMPLE_DIR) not in sys.path:
+    sys.path.insert(0, str(EXAMPLE_DIR))
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    path: Path
+    model_dir: Path
+    model_version: str
+    heldout_auc: float
+
+
+@pytest.fixture(scope="session")
+def built_artifact(tmp_path_factory: pytest.TempPathFactory) -> BuiltArtifact:
+    from fraud_service.train import extract, train_and_package
+
+    out = tmp_path_factory.mktemp("artifact")
+    report = train_and_package(out, n=8000, seed=11, max_iter=60)
+    model_dir = extract(report.artifact, out / "model")
+    return BuiltArtifact(report.artifact, model_dir, report.model_version, report.heldout_auc)
+
+
+@dataclass
+class AwsWorld:
+    dynamodb: Any
+    s3: Any
+    sqs: Any
+    online_table: str = "fraud-online"
+    state_table: str = "fraud-velocity-state"
+    offline_bucket: str = "fraud-offline"
+    audit_bucket: str = "fraud-audit"
+    review_queue_url: str = ""
+    ingestion_queue_url: str = ""
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWorld]:
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        world = AwsWorld(
+            dynamodb=boto3.client("dynamodb", region_name=REGION),
+            s3=boto3.client("s3", region_name=REGION),
+            sqs=boto3.client("sqs", region_name=REGION),
+        )
+        for table in (world.online_table, world.state_table):
+            world.dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        world.s3.create_bucket(Bucket=world.offline_bucket)
+        world.s3.create_bucket(Bucket=world.audit_bucket, ObjectLockEnabledForBucket=True)
+        world.s3.put_object_lock_configuration(
+            Bucket=world.audit_bucket,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}},
+            },
+        )
+        world.review_queue_url = world.sqs.create_queue(QueueName="fraud-review")["QueueUrl"]
+        world.ingestion_queue_url = world.sqs.create_queue(QueueName="feature-ingest")["QueueUrl"]
+        yield world
