@@ -16,8 +16,11 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.common.errors import InputError
 from lambdas.feature_pipelines.dead_letters import DeadLetter, DeadLetterQueue
@@ -66,6 +69,17 @@ class KinesisRecord:
         )
 
 
+@dataclass(frozen=True)
+class EntityResult:
+    """One entity's batch: outcomes per event (None: give up, retry), the record to write."""
+
+    outcomes: list[Outcome] | None
+    record: dict[str, Any] | None
+    conflicts: int = 0
+    lower_bounds: int = 0
+    error: str = ""
+
+
 @dataclass
 class BatchReport:
     """What happened to a batch; `failed` are the sequence numbers Lambda must retry."""
@@ -77,6 +91,7 @@ class BatchReport:
     feature_outcomes: dict[str, int] = field(default_factory=dict)
     feature_rejections: list[str] = field(default_factory=list)
     feature_write_error: str = ""
+    state_errors: list[str] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
 
 
@@ -89,12 +104,14 @@ class StreamConsumer:
         states: WindowStateStore,
         features: FeatureWriter,
         dead_letters: DeadLetterQueue,
+        max_workers: int = 8,
     ) -> None:
         self.spec = spec
         self.group = group
         self.states = states
         self.features = features
         self.dead_letters = dead_letters
+        self.max_workers = max_workers
 
     def parse(self, record: KinesisRecord) -> StreamEvent | DeadLetter:
         """The event, or a dead letter naming why the record is malformed."""
@@ -128,12 +145,27 @@ class StreamConsumer:
         letters: list[DeadLetter] = []
         records: list[dict[str, Any]] = []
         entity_of_record: list[str] = []
-        for entity, items in by_entity.items():
-            applied = self._apply_entity(entity, [event for _, event in items], report)
-            if applied is None:
+        entities = list(by_entity)
+
+        def apply(entity: str) -> EntityResult:
+            return self._apply_entity(entity, [event for _, event in by_entity[entity]])
+
+        # State reads and writes are I/O bound: entities are independent, so they overlap.
+        if len(entities) > 1 and self.max_workers > 1:
+            with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="window-state") as pool:
+                results = list(pool.map(apply, entities))
+        else:
+            results = [apply(entity) for entity in entities]
+        for entity, result in zip(entities, results, strict=True):
+            items = by_entity[entity]
+            report.state_conflicts += result.conflicts
+            report.lower_bound_features += result.lower_bounds
+            if result.outcomes is None:
                 report.failed.update(record.sequence_number for record, _ in items)
+                if result.error:
+                    report.state_errors.append(f"{entity}: {result.error}")
                 continue
-            outcomes, record_out = applied
+            outcomes, record_out = result.outcomes, result.record
             for (record, _), outcome in zip(items, outcomes, strict=True):
                 report.outcomes[outcome.value] += 1
                 if outcome in REJECTION_REASONS:
@@ -154,25 +186,27 @@ class StreamConsumer:
             self._write_features(records, entity_of_record, by_entity, report)
         return letters
 
-    def _apply_entity(
-        self, entity: str, events: list[StreamEvent], report: BatchReport
-    ) -> tuple[list[Outcome], dict[str, Any] | None] | None:
-        for _ in range(MAX_STATE_ATTEMPTS):
-            loaded = self.states.load(entity)
-            state = loaded.state
-            outcomes = apply_events(state, events, self.spec)
-            emit_ms = advance_emission(state, outcomes)
-            if any(o is Outcome.ACCEPTED for o in outcomes) and not self.states.save(
-                entity, state, loaded.version
-            ):
-                report.state_conflicts += 1
-                continue
-            values = feature_values(entity, state, self.spec)
-            if values is None or emit_ms is None:
-                return outcomes, None
-            report.lower_bound_features += len(values.lower_bounds)
-            return outcomes, feature_record(self.group, values, emit_ms)
-        return None
+    def _apply_entity(self, entity: str, events: list[StreamEvent]) -> EntityResult:
+        conflicts = 0
+        try:
+            for _ in range(MAX_STATE_ATTEMPTS):
+                loaded = self.states.load(entity)
+                state = loaded.state
+                outcomes = apply_events(state, events, self.spec)
+                emit_ms = advance_emission(state, outcomes)
+                accepted = any(o is Outcome.ACCEPTED for o in outcomes)
+                if accepted and not self.states.save(entity, state, loaded.version):
+                    conflicts += 1
+                    continue
+                values = feature_values(entity, state, self.spec)
+                if values is None or emit_ms is None:
+                    return EntityResult(outcomes, None, conflicts)
+                record = feature_record(self.group, values, emit_ms)
+                return EntityResult(outcomes, record, conflicts, len(values.lower_bounds))
+        except (ClientError, BotoCoreError) as exc:
+            # Throttling that outlasted botocore's retries: this entity's records retry.
+            return EntityResult(None, None, conflicts, error=f"{type(exc).__name__}: {exc}")
+        return EntityResult(None, None, conflicts, error=f"{conflicts} state version conflicts in a row")
 
     def _write_features(
         self,

@@ -80,6 +80,11 @@ def _emit(report: BatchReport) -> None:
         logger.error(
             "feature store rejected computed features", extra={"problems": report.feature_rejections[:20]}
         )
+    if report.state_errors:
+        logger.warning(
+            "window state could not be saved; records will be retried",
+            extra={"errors": report.state_errors[:20]},
+        )
     if report.feature_write_error:
         logger.warning(
             "feature write failed; records will be retried", extra={"error": report.feature_write_error}

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from lambdas.common.errors import InputError
@@ -287,3 +288,20 @@ def test_lambda_entry_point_returns_partial_failure_response(
 
 def test_spec_module_parses_the_example_spec() -> None:
     assert StreamingFeatureSpec.parse(SPEC_JSON).max_window_buckets == 1440
+
+
+class ThrottledStore(WindowStateStore):
+    """DynamoDB throttles one entity's state beyond botocore's retries."""
+
+    def load(self, entity: str) -> Any:
+        if entity == "c2":
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+        return super().load(entity)
+
+
+def test_throttled_entity_retries_its_records_while_others_complete(aws: Aws) -> None:
+    consumer = aws.consumer()
+    consumer.states = ThrottledStore(aws.dynamodb, "window-state", consumer.spec)
+    response = consume_event(event_of(BATCH), None, consumer)  # type: ignore[arg-type]
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"{3:056d}"}]}
+    assert aws.online("c1") == ((T0 + 200) * 1000, [3, 16.0, 2])
