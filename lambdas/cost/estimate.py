@@ -85,6 +85,7 @@ def estimate_assembly(
     usage: UsageFile | None = None,
     default_region: str | None = None,
     usage_source: str = "usage",
+    ignore_unmatched_usage: bool = False,
 ) -> Estimate:
     usage = usage or UsageFile()
     fallback_region = default_region or usage.default_region
@@ -93,7 +94,9 @@ def estimate_assembly(
         for stack in stacks
         for logical_id, resource in stack.resources.items()
     ]
-    resolved = resolve_usage(usage, keys, usage_fields_by_type(), source=usage_source)
+    resolved = resolve_usage(
+        usage, keys, usage_fields_by_type(), source=usage_source, ignore_unmatched=ignore_unmatched_usage
+    )
     regions = []
     lines: list[CostLine] = []
     for stack in stacks:
@@ -127,7 +130,7 @@ def price_resource(ctx: PricingContext) -> list[CostLine]:
             return [ctx.unpriced("resource", "Properties is not a mapping")]
         try:
             return entry.pricer(ctx)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
             # An unexpected template shape must cost one unpriced line, not the whole report.
             return [
                 ctx.unpriced("resource", f"could not read its properties ({exc.__class__.__name__}: {exc})")

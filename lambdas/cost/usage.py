@@ -152,10 +152,12 @@ def resolve_usage(
     applicable_fields: Mapping[str, frozenset[str]],
     *,
     source: str = "usage",
+    ignore_unmatched: bool = False,
 ) -> dict[tuple[str, str], ResourceUsage]:
     """Usage per (stack, logical id): type defaults, then glob keys, then exact keys.
 
-    Raises InputError for a key that matches nothing, a default for a type that is not
+    Raises InputError for a key that matches nothing (unless `ignore_unmatched`: the old side
+    of a diff lacks the resources a change adds), a default for a type that is not
     usage-priced, or a field the matched resource type does not use.
     """
     keys = list(resources)
@@ -173,7 +175,7 @@ def resolve_usage(
             for k in keys
             if any((fnmatch.fnmatchcase(n, pattern) if is_glob else n == pattern) for n in k.names())
         ]
-        if not matched:
+        if not matched and not ignore_unmatched:
             problems.append(Problem(f"resources.{pattern}", "matches no resource in the cloud assembly"))
         matches[pattern] = matched
 

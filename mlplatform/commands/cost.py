@@ -79,7 +79,12 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _estimate(
-    cdk_out: Path, args: argparse.Namespace, catalog: PriceCatalog, usage: UsageFile | None
+    cdk_out: Path,
+    args: argparse.Namespace,
+    catalog: PriceCatalog,
+    usage: UsageFile | None,
+    *,
+    ignore_unmatched_usage: bool = False,
 ) -> Estimate:
     return estimate_assembly(
         read_assembly(cdk_out),
@@ -87,6 +92,7 @@ def _estimate(
         usage=usage,
         default_region=args.region,
         usage_source=str(args.usage) if args.usage else "usage",
+        ignore_unmatched_usage=ignore_unmatched_usage,
     )
 
 
@@ -167,13 +173,8 @@ def run_estimate(args: argparse.Namespace) -> int:
 def run_diff(args: argparse.Namespace) -> int:
     catalog = PriceCatalog.load(args.catalog)
     usage = _usage(args)
-    try:
-        old = _estimate(args.old, args, catalog, usage)
-    except InputError as exc:
-        # A usage file written for the new assembly may name resources the old one lacks.
-        if not any("matches no resource" in p.reason for p in exc.problems):
-            raise
-        old = _estimate(args.old, args, catalog, None)
+    # A usage file written for the new assembly names resources the old one may lack.
+    old = _estimate(args.old, args, catalog, usage, ignore_unmatched_usage=True)
     result = diff_estimates(old, _estimate(args.new, args, catalog, usage))
     print(json.dumps(result.to_dict(), indent=2) if args.format == "json" else render_diff_markdown(result))
     return 0

@@ -173,3 +173,26 @@ def test_refresh_catalog_without_credentials_keeps_the_bundled_catalog(tmp_path,
     assert main(["cost", "refresh-catalog", "--output", str(output)]) == 1
     assert "no AWS credentials" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_diff_applies_usage_to_both_sides_even_when_old_lacks_a_resource(changed_cdk_out, tmp_path, capsys):
+    usage = tmp_path / "usage.yaml"
+    usage.write_text(
+        "resources:\n  DataKey: {requests_per_month: 1000000}\n  ScoreFunction: {requests_per_month: 10, avg_duration_ms: 1}\n"
+    )
+    assert (
+        main(["cost", "diff", str(SMALL), str(changed_cdk_out), "--usage", str(usage), "--format", "json"])
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    by_id = {r["logical_id"]: r for r in report["resources"]}
+    # DataKey only exists in the new assembly: $1 key + 1e6 requests x $0.000003
+    assert by_id["DataKey"]["delta_monthly_usd"] == pytest.approx(4.00)
+    # ScoreFunction's usage applies on both sides, so it does not change
+    assert "ScoreFunction" not in by_id
+
+
+def test_estimate_still_rejects_a_usage_key_matching_nothing(tmp_path):
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("resources:\n  DataKey: {requests_per_month: 1}\n")
+    assert main(["cost", "estimate", str(SMALL), "--usage", str(usage)]) == 2
