@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, flatten_reference
 from constructs_lib.platform_function import PlatformFunction
 
 METRICS_NAMESPACE = "MLPlatform/Cost"
@@ -46,6 +46,7 @@ class CostMonitor(Construct):
         assumed_cold_fraction: float = 0.5,
         memory_size: int = 512,
         timeout: cdk.Duration | None = None,
+        reserved_concurrent_executions: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not 0 <= assumed_cold_fraction <= 1:
@@ -77,7 +78,8 @@ class CostMonitor(Construct):
             memory_size=memory_size,
             description="Runtime cost report: cost per inference, right-sizing, spot and storage savings",
             key=key,
-            reserved_concurrent_executions=1,
+            # Off by default: accounts whose concurrency limit is 10 cannot reserve any.
+            reserved_concurrent_executions=reserved_concurrent_executions,
         )
         self.function = self.handler.function
         self.role = self.handler.role
@@ -92,14 +94,12 @@ class CostMonitor(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[report_key.key_arn])
             )
-        finding = _object_arn_finding(self, report_bucket, prefix)
-        if finding is not None:
-            acknowledge(
-                self.role,
-                "AwsSolutions-IAM5",
-                "Reports are written as new dated objects under the report prefix only; their keys are not known in advance.",
-                applies_to=[finding],
-            )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5",
+            "Reports are written as new dated objects under the report prefix only; their keys are not known in advance.",
+            applies_to=[_object_arn_finding(self, report_bucket, prefix)],
+        )
 
         self.rule = events.Rule(
             self,
@@ -187,13 +187,6 @@ class CostMonitor(Construct):
         )
 
 
-def _object_arn_finding(scope: Construct, bucket: s3.IBucket, prefix: str) -> str | None:
-    """The IAM5 finding id cdk-nag reports for `<bucket arn>/<prefix>/*`, when the bucket is in this stack.
-
-    A bucket from another stack reaches the policy as an import, whose rendering the caller
-    acknowledges in its own stack.
-    """
-    child = bucket.node.default_child
-    if not isinstance(child, cdk.CfnResource) or cdk.Stack.of(child) is not cdk.Stack.of(scope):
-        return None
-    return f"Resource::<{cdk.Stack.of(scope).get_logical_id(child)}.Arn>/{prefix}/*"
+def _object_arn_finding(scope: Construct, bucket: s3.IBucket, prefix: str) -> str:
+    """The IAM5 finding id cdk-nag reports for `<bucket arn>/<prefix>/*`."""
+    return f"Resource::{flatten_reference(scope, bucket.arn_for_objects(f'{prefix}/*'))}"

@@ -31,6 +31,7 @@ def _build(app: cdk.App) -> tuple[cdk.Stack, CostMonitor]:
         window=cdk.Duration.days(2),
         default_latency_slo=cdk.Duration.millis(150),
         analysed_buckets=[capture.bucket],
+        reserved_concurrent_executions=1,
     )
     topic = sns.Topic(stack, "RiskAlerts", master_key=key, enforce_ssl=True)
     TeamBudget(
