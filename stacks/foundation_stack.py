@@ -51,6 +51,12 @@ class FoundationStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self._zones = environment.availability_zones
+        cdk.Validations.of(self).acknowledge(
+            cdk.Acknowledgment(
+                id="CloudFormation-Validate::W3010",
+                reason="AZ names come from the config (vpc.availability_zones) so synth needs no account lookup.",
+            )
+        )
         prefix = f"{config.name}-{environment.name}"
 
         self.data_key = kms.Key(

@@ -8,7 +8,9 @@ from constructs import Construct
 from stacks.config.models import Environment, PlatformConfig
 from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.serving_stack import ServingStack
+from stacks.vector_search_stack import VectorSearchStack
 
 
 class PlatformStage(cdk.Stage):
@@ -57,5 +59,22 @@ class PlatformStage(cdk.Stage):
             )
             for shard, start in enumerate(range(0, len(config.models), size))
         ]
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            config=config,
+            environment=environment.name,
+            foundation=self.foundation,
+            description=f"{config.name} monitoring: drift, performance, A/B analysis, cost, budgets",
+        )
+        if config.vector_indexes:
+            self.vector_search = VectorSearchStack(
+                self,
+                "VectorSearch",
+                config=config,
+                environment=environment.name,
+                foundation=self.foundation,
+                description=f"{config.name} vector search: OpenSearch k-NN domain, indices, embedding, search",
+            )
         cdk.Tags.of(self).add("platform", config.name)
         cdk.Tags.of(self).add("environment", environment.name)

@@ -342,11 +342,40 @@ class RetrainingConfig(Strict):
     schedule: Schedule | None = None
 
 
+class EffectRule(Strict):
+    """A feature drifts when this effect size exceeds the threshold (large samples)."""
+
+    effect: Literal["wasserstein", "psi", "js_distance", "ks_statistic", "linf"]
+    threshold: float = Field(gt=0)
+
+
 class MonitoringConfig(Strict):
+    """Drift monitoring: hypothesis tests on small samples, effect sizes on large ones."""
+
     drift_schedule: Schedule = "rate(1 hour)"
-    psi_threshold: float = Field(default=0.2, gt=0)
-    drift_share_threshold: float = Field(default=0.3, gt=0, le=1)
-    correction: Literal["holm", "bh"] = "holm"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: Literal["holm", "bh", "none"] = "holm"
+    min_rows: int = Field(default=20, ge=2)
+    min_drift_share: float = Field(
+        default=0.0, ge=0, le=1, description="share of drifted features that flags the model"
+    )
+    numeric_rule: EffectRule = EffectRule(effect="wasserstein", threshold=0.1)
+    categorical_rule: EffectRule = EffectRule(effect="linf", threshold=0.05)
+    feature_rules: dict[str, EffectRule] = {}
+
+    @model_validator(mode="after")
+    def _effects(self) -> MonitoringConfig:
+        if self.numeric_rule.effect == "linf":
+            raise ValueError("numeric_rule.effect linf applies to categorical features only")
+        if self.categorical_rule.effect in ("wasserstein", "ks_statistic"):
+            raise ValueError(
+                f"categorical_rule.effect {self.categorical_rule.effect} applies to numeric features only"
+            )
+        return self
+
+    def drift_config(self) -> dict[str, object]:
+        """The drift function's DRIFT_CONFIG."""
+        return self.model_dump(exclude={"drift_schedule"})
 
 
 class ExperimentMetric(Strict):
@@ -392,9 +421,11 @@ class ModelConfig(Strict):
 
 # ----------------------------------------------------------------------------- vector search
 class HnswConfig(Strict):
+    """HNSW parameters; the defaults come from bench/vector.py (see docs/vector-search.md)."""
+
     m: int = Field(default=16, ge=2, le=100)
     ef_construction: int = Field(default=256, ge=2, le=4096)
-    ef_search: int = Field(default=100, ge=2, le=4096)
+    ef_search: int = Field(default=256, ge=2, le=10000)
 
 
 class EmbeddingConfig(Strict):
@@ -424,11 +455,20 @@ class VectorIndex(Strict):
     hnsw: HnswConfig = HnswConfig()
     shards: int = Field(default=2, ge=1, le=100)
     replicas: int = Field(default=1, ge=0, le=5)
-    metadata_fields: dict[Identifier, Literal["keyword", "text", "integer", "float", "date", "boolean"]] = {}
+    metadata_fields: dict[
+        Identifier, Literal["keyword", "text", "integer", "long", "float", "double", "date", "boolean"]
+    ] = {}
     embedding: EmbeddingConfig = EmbeddingConfig()
     warm_after_days: int | None = Field(default=None, ge=1)
+    cold_after_days: int | None = Field(default=None, ge=1)
     delete_after_days: int | None = Field(default=None, ge=1)
-    allow_reindex: bool = False
+    timestamp_field: Identifier | None = Field(
+        default=None, description="date metadata field cold storage keys on"
+    )
+    allow_reindex: bool = Field(
+        default=False,
+        description="allow a change that needs a new index (dimension, engine, ...) via alias swap",
+    )
 
     @model_validator(mode="after")
     def _engine_space(self) -> VectorIndex:
