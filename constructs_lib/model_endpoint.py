@@ -129,6 +129,16 @@ class DataCaptureSpec:
     json_content_types: Sequence[str] = ("application/json",)
 
 
+def rollback_alarm_name(endpoint_name: str, alarm_id: str) -> str:
+    """The name of one of an endpoint's rollback alarms (`alarm_id` in `rollback_alarm_ids`)."""
+    return f"{endpoint_name}-{alarm_id}"
+
+
+def rollback_alarm_ids(latency_slo_ms: float | None) -> list[str]:
+    """The rollback alarms an endpoint has: errors always, p99 latency when it has an SLO."""
+    return ["Invocation5XXErrors", "ModelErrors", *(["ModelLatencyP99"] if latency_slo_ms is not None else [])]
+
+
 def _fail(path: str, message: str) -> ValueError:
     return ValueError(f"{path}: {message}")
 
@@ -297,12 +307,43 @@ class ModelEndpoint(Construct):
             raise _fail(
                 path, f"deployment.linear_step_percent must be 1-100, got {policy.linear_step_percent}"
             )
+        self._validate_timings(policy)
+
+    def _validate_timings(self, policy: DeploymentPolicy) -> None:
+        path = self.node.path
+        wait = policy.wait_interval.to_seconds()
+        termination = policy.termination_wait.to_seconds()
+        maximum = policy.max_execution_time.to_seconds()
+        # Ranges of the SageMaker API (BlueGreenUpdatePolicy, TrafficRoutingConfig).
+        if not 0 <= wait <= 3600:
+            raise _fail(path, f"deployment.wait_interval must be 0-3600 s, got {wait:g} s")
+        if not 0 <= termination <= 3600:
+            raise _fail(path, f"deployment.termination_wait must be 0-3600 s, got {termination:g} s")
+        if not 600 <= maximum <= 28800:
+            raise _fail(path, f"deployment.max_execution_time must be 600-28800 s, got {maximum:g} s")
+        # A deployment whose baking time exceeds its time limit always times out and rolls back.
+        steps = {"CANARY": 1, "LINEAR": -(-100 // policy.linear_step_percent), "ALL_AT_ONCE": 0}
+        needed = steps[policy.traffic_routing] * wait + termination
+        if needed >= maximum:
+            raise _fail(
+                path,
+                f"deployment.max_execution_time ({maximum:g} s) must exceed the baking time of a "
+                f"{policy.traffic_routing} deployment ({needed:g} s: wait intervals plus termination wait)",
+            )
 
     def _validate_variant(self, variant: VariantSpec) -> None:
         where = f"{self.node.path}: variant {variant.name!r}"
         if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", variant.name) or len(variant.name) > 63:
             raise ValueError(f"{where}: name must be letters, digits and inner hyphens")
-        if variant.is_serverless:
+        if variant.serverless is not None:
+            serverless = variant.serverless
+            if serverless.memory_size_mb not in (1024, 2048, 3072, 4096, 5120, 6144):
+                raise ValueError(f"{where}: serverless memory_size_mb must be 1024-6144 in steps of 1024")
+            if not 1 <= serverless.max_concurrency <= 200:
+                raise ValueError(f"{where}: serverless max_concurrency must be 1-200")
+            provisioned = serverless.provisioned_concurrency
+            if provisioned is not None and not 1 <= provisioned <= serverless.max_concurrency:
+                raise ValueError(f"{where}: serverless provisioned_concurrency must be 1..max_concurrency")
             instance_settings = [
                 k
                 for k in ("instance_type", "initial_instance_count", "scaling")
@@ -599,6 +640,12 @@ class ModelEndpoint(Construct):
         """Invocations that ended in a 5xx error."""
         return self.metric("Invocation5XXErrors", variant=variant, statistic="Sum", period=period)
 
+    def metric_model_errors(
+        self, *, variant: str | None = None, period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """Invocations whose model container did not answer 2xx (including timeouts)."""
+        return self.metric("InvocationModelErrors", variant=variant, statistic="Sum", period=period)
+
     def _across_variants(self, metric_name: str, statistic: str, combine: str) -> cloudwatch.IMetric:
         metrics = {
             f"m{i}": self.metric(metric_name, variant=v.name, statistic=statistic)
@@ -640,6 +687,8 @@ class ModelEndpoint(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 f"{alarm_id}Alarm",
+                # Named so the retraining pipeline (another stack) can watch it by name.
+                alarm_name=rollback_alarm_name(self.endpoint_name, alarm_id),
                 metric=metric,
                 threshold=threshold,
                 comparison_operator=(

@@ -381,6 +381,7 @@ def test_grant_invoke_and_metrics():
     assert (latency.metric_name, latency.statistic) == ("ModelLatency", "p99")
     assert latency.dimensions == {"EndpointName": "churn", "VariantName": "main"}
     assert endpoint.metric_errors().metric_name == "Invocation5XXErrors"
+    assert endpoint.metric_model_errors().metric_name == "InvocationModelErrors"
     with pytest.raises(ValueError, match="no variant 'other'"):
         endpoint.metric_invocations(variant="other")
 
@@ -411,6 +412,25 @@ def test_grant_invoke_and_metrics():
             {"deployment": DeploymentPolicy(canary_percent=0)},
             "canary_percent must be 1-100",
         ),
+        (
+            {"deployment": DeploymentPolicy(max_execution_time=cdk.Duration.minutes(5))},
+            "max_execution_time must be 600-28800 s, got 300 s",
+        ),
+        (
+            {"deployment": DeploymentPolicy(wait_interval=cdk.Duration.hours(2))},
+            "wait_interval must be 0-3600 s",
+        ),
+        (
+            {
+                "deployment": DeploymentPolicy(
+                    traffic_routing="LINEAR",
+                    linear_step_percent=10,
+                    wait_interval=cdk.Duration.minutes(10),
+                    max_execution_time=cdk.Duration.hours(1),
+                )
+            },
+            r"must exceed the baking time of a LINEAR deployment \(6300 s",
+        ),
     ],
 )
 def test_bad_instance_endpoint_settings_fail_with_a_clear_message(overrides, message):
@@ -422,6 +442,20 @@ def test_bad_instance_endpoint_settings_fail_with_a_clear_message(overrides, mes
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
+        (
+            {"variants": [VariantSpec("main", serverless=ServerlessSpec(memory_size_mb=1000))]},
+            "memory_size_mb must be 1024-6144",
+        ),
+        (
+            {
+                "variants": [
+                    VariantSpec(
+                        "main", serverless=ServerlessSpec(max_concurrency=5, provisioned_concurrency=6)
+                    )
+                ]
+            },
+            "provisioned_concurrency must be 1..max_concurrency",
+        ),
         (
             {"variants": [VariantSpec("main", serverless=ServerlessSpec(), instance_type="ml.m5.large")]},
             "'main' is serverless but also sets instance_type",
