@@ -136,7 +136,11 @@ def rollback_alarm_name(endpoint_name: str, alarm_id: str) -> str:
 
 def rollback_alarm_ids(latency_slo_ms: float | None) -> list[str]:
     """The rollback alarms an endpoint has: errors always, p99 latency when it has an SLO."""
-    return ["Invocation5XXErrors", "ModelErrors", *(["ModelLatencyP99"] if latency_slo_ms is not None else [])]
+    return [
+        "Invocation5XXErrors",
+        "ModelErrors",
+        *(["ModelLatencyP99"] if latency_slo_ms is not None else []),
+    ]
 
 
 def _fail(path: str, message: str) -> ValueError:

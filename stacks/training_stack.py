@@ -1,0 +1,96 @@
+"""Training stacks: each model's retraining pipeline with managed spot training, sharded by model count."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from constructs_lib.model_endpoint import rollback_alarm_ids, rollback_alarm_name
+from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
+from stacks.config.models import ModelConfig, PlatformConfig, duration_seconds
+from stacks.foundation_stack import FoundationStack
+from stacks.serving_stack import endpoint_name
+
+
+def _seconds(value: str) -> cdk.Duration:
+    return cdk.Duration.seconds(duration_seconds(value))
+
+
+class TrainingStack(cdk.Stack):
+    """Retraining pipelines for a shard of the configured models (models without `training` get none)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        environment: str,
+        models: list[ModelConfig],
+        foundation: FoundationStack,
+        training_set_function: lambda_.IFunction | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        artifacts = foundation.bucket_for(self, "artifacts")
+        # One set of step functions and one lock table serve every pipeline of the shard.
+        self.steps = RetrainingSteps(
+            self, "Steps", key=foundation.data_key, notification_topic=foundation.alarm_topic
+        )
+        self.training_security_group = ec2.SecurityGroup(
+            self,
+            "TrainingSecurityGroup",
+            vpc=foundation.vpc,
+            description="SageMaker training jobs: no inbound; outbound to VPC endpoints and NAT",
+        )
+        self.pipelines: dict[str, RetrainingPipeline] = {}
+        for model in models:
+            training = model.training
+            if training is None:
+                continue
+            control = model.experiment.control if model.experiment else model.serving.variants[0].name
+            endpoint = endpoint_name(config, environment, model)
+            pipeline = RetrainingPipeline(
+                self,
+                f"Retraining-{model.name}",
+                model_name=model.name,
+                training_image=training.image,
+                inference_image=model.image,
+                instance_type=training.instance_type,
+                instance_count=training.instance_count,
+                volume_size_gb=training.volume_size_gb,
+                metric_name=training.objective.name,
+                metric_direction=training.objective.direction,
+                metric_margin=training.objective.margin,
+                metric_regex=training.objective.regex,
+                artifact_bucket=artifacts,
+                key=foundation.data_key,
+                notification_topic=foundation.alarm_topic,
+                max_runtime=_seconds(training.max_runtime),
+                max_wait=_seconds(training.max_wait),
+                managed_spot=training.spot,
+                hyperparameters=training.hyperparameters,
+                training_set_function=training_set_function,
+                approval=training.approval,
+                approval_timeout=_seconds(training.approval_timeout),
+                endpoint_name=endpoint,
+                variant_name=control,
+                rollback_alarm_names=[
+                    rollback_alarm_name(endpoint, alarm)
+                    for alarm in rollback_alarm_ids(model.serving.latency_slo_ms)
+                ],
+                on_drift=model.retraining.on_drift,
+                schedule=events.Schedule.expression(model.retraining.schedule)
+                if model.retraining.schedule
+                else None,
+                steps=self.steps,
+                vpc=foundation.vpc,
+                vpc_subnets=foundation.private_subnets,
+                security_groups=[self.training_security_group],
+            )
+            cdk.Tags.of(pipeline).add("team", model.team)
+            cdk.Tags.of(pipeline).add("model", model.name)
+            self.pipelines[model.name] = pipeline
