@@ -247,7 +247,11 @@ class PredictionApi(Construct):
             self.authorizer = apigw.CognitoUserPoolsAuthorizer(
                 self, "Authorizer", cognito_user_pools=[user_pool]
             )
-        integration = apigw.LambdaIntegration(self.function.function, proxy=True)
+        # One invoke permission for the whole API instead of two per method: an API with
+        # many models would otherwise spend a large share of the stack's 500 resources on them.
+        integration = apigw.LambdaIntegration(
+            self.function.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         models_resource = self.api.root.add_resource("models")
         self.methods: dict[str, apigw.Method] = {}
         for model in models:

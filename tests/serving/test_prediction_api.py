@@ -215,6 +215,9 @@ def test_methods_use_iam_auth_validator_and_per_model_schema(synthesized):
         r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()
     }
     assert paths == {"models", "fraud", "churn", "predict"}
+    (permission,) = template.find_resources("AWS::Lambda::Permission").values()
+    source = json.dumps(permission["Properties"]["SourceArn"])
+    assert "execute-api" in source and "/*/*" in source
 
 
 def test_stage_has_tracing_kms_access_logs_and_throttling(synthesized):
