@@ -17,15 +17,15 @@ from lambdas.feature_store.registry import Registry
 
 
 def feature_client(aws: Any, **options: Any) -> FeatureStoreClient:
-    return FeatureStoreClient(
-        table_name=aws.online_table,
-        registry=Registry(FEATURE_GROUPS),
-        offline_bucket=aws.offline_bucket,
-        dynamodb=aws.dynamodb,
-        s3=aws.s3,
-        metrics=NoMetrics(),
-        **options,
-    )
+    settings: dict[str, Any] = {
+        "table_name": aws.online_table,
+        "registry": Registry(FEATURE_GROUPS),
+        "offline_bucket": aws.offline_bucket,
+        "dynamodb": aws.dynamodb,
+        "s3": aws.s3,
+        "metrics": NoMetrics(),
+    }
+    return FeatureStoreClient(**{**settings, **options})
 
 
 def seed_profiles(client: FeatureStoreClient, *, event_time: float) -> None:

@@ -58,7 +58,7 @@ def generate(n: int, *, seed: int, fraud_rate: float = 0.03) -> SyntheticSet:
     country = np.where(abroad, (home + rng.integers(1, len(COUNTRIES), n)) % len(COUNTRIES), home)
 
     big_legit = ~fraud & (rng.random(n) < 0.05)
-    amount = card_avg * rng.lognormal(0.0, 0.6, n)
+    amount: np.ndarray = card_avg * rng.lognormal(0.0, 0.6, n)
     amount = np.where(unusual | big_legit, card_avg * rng.uniform(2.5, 12.0, n), amount)
     amount = np.round(np.clip(amount, 0.5, 50_000.0), 2)
 
