@@ -7,13 +7,15 @@ Metrics (namespace MLPlatform/Drift):
   the feature's effect measure), FeaturePValue (adjusted).
 
 The drift event is put once per window: a rerun of a window whose result already holds an
-event id does not start a second retraining.
+event id does not start a second retraining. After an event, later windows ending within
+DRIFT_EVENT_COOLDOWN_HOURS record their drift but put no event (`drift_event_suppressed_by`
+names the event that covers them): the retraining it started is already on its way.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Metrics
@@ -28,6 +30,7 @@ from lambdas.drift.run import window_key
 from lambdas.drift.settings import Settings
 
 NAMESPACE = "MLPlatform/Drift"
+LAST_EVENT = "last_drift_event.json"
 
 
 def emit_metrics(metrics: Metrics, model: str, result: DriftResult, rows: int, bad_lines: int) -> None:
@@ -54,13 +57,23 @@ def emit_metrics(metrics: Metrics, model: str, result: DriftResult, rows: int, b
                 metric.add_dimension(name="Feature", value=feature.name)
 
 
-def _previous_event_id(s3: Any, bucket: str, key: str) -> str | None:
+def _read_json(s3: Any, bucket: str, key: str) -> dict[str, Any]:
     try:
         body = json.loads(aws_io.read_bytes(s3, bucket, key))
     except s3.exceptions.NoSuchKey:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _covering_event(s3: Any, settings: Settings, end: datetime) -> str | None:
+    """The id of an event put for an earlier window less than the cooldown ago, if any."""
+    last = _read_json(s3, settings.results_bucket, f"{settings.prefix}/{LAST_EVENT}")
+    if not last.get("event_id") or not last.get("window_end"):
         return None
-    event_id = body.get("drift_event_id")
-    return str(event_id) if event_id else None
+    age = end - datetime.fromisoformat(last["window_end"])
+    if timedelta(0) < age < timedelta(hours=settings.drift_event_cooldown_hours):
+        return str(last["event_id"])
+    return None
 
 
 def finish(
@@ -94,9 +107,13 @@ def finish(
         "problems": [str(p) for p in problems[:50]],
         **result.to_dict(),
     }
-    event_id = _previous_event_id(s3, bucket, result_key)
+    previous = _read_json(s3, bucket, result_key).get("drift_event_id")
+    event_id = str(previous) if previous else None
+    suppressed_by = None
     result_uri = f"s3://{bucket}/{result_key}"
     if result.drift_detected and event_id is None:
+        suppressed_by = _covering_event(s3, settings, end)
+    if result.drift_detected and event_id is None and suppressed_by is None:
         event_id = aws_io.publish_drift_event(
             events,
             settings.event_bus_name,
@@ -108,7 +125,14 @@ def finish(
                 "result": result_uri,
             },
         )
+        aws_io.put_json(
+            s3,
+            bucket,
+            f"{settings.prefix}/{LAST_EVENT}",
+            {"event_id": event_id, "window_end": end.isoformat()},
+        )
     body["drift_event_id"] = event_id
+    body["drift_event_suppressed_by"] = suppressed_by
     aws_io.put_json(s3, bucket, result_key, body)
     title = f"Drift of {settings.model_name}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
     aws_io.put_text(s3, bucket, report_key, render_html(baseline, current, result, title), "text/html")
@@ -124,4 +148,5 @@ def finish(
         "result": result_uri,
         "report": f"s3://{bucket}/{report_key}",
         "drift_event_id": event_id,
+        "drift_event_suppressed_by": suppressed_by,
     }

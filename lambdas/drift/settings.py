@@ -15,6 +15,7 @@ Environment variables (set by `constructs_lib.drift_monitor.DriftMonitor`):
 | FEATURE_NAMES | no | comma-separated feature order of positional (CSV) captured inputs |
 | PREDICTION_FEATURE | no | baseline feature that holds the model's prediction (default `prediction`) |
 | DRIFT_CONFIG | no | JSON of the decision rule: alpha, correction, min_rows, min_drift_share, numeric/categorical rules, feature_rules |
+| DRIFT_EVENT_COOLDOWN_HOURS | no | after a drift event, windows ending within this many hours record drift but put no new event (default 24), so an hourly check of a lasting shift starts one retraining, not one per hour |
 | MAX_OBJECTS | no | most objects the single-process function reads (default 500); more is an error telling you to use the distributed run |
 """
 
@@ -79,6 +80,7 @@ class Settings(BaseModel):
     prediction_feature: str = "prediction"
     drift_config: DriftConfigModel = DriftConfigModel()
     max_objects: int = Field(default=500, ge=1)
+    drift_event_cooldown_hours: int = Field(default=24, ge=0, le=24 * 31)
 
     @field_validator("feature_names", mode="before")
     @classmethod

@@ -285,3 +285,26 @@ def test_distributed_run_reads_offline_store_parquet(aws):
         map_handler.profile_item({**item, "run_id": plan["run_id"]}, settings, aws["s3"])
     summary = map_handler.merge_run(plan, settings, aws["s3"], aws["events"], Metrics())
     assert summary["rows"] == 1000 and "amount" in summary["drifted_features"]
+
+
+def test_cooldown_turns_a_lasting_drift_into_one_retraining(aws):
+    _put_window(aws["s3"], shift=0.6, hours=(1, 2, 3, -20, -21))  # negative: after END
+    settings = _settings(WINDOW_HOURS="6")
+    clients = _Clients(aws)
+    first = drift_handler.process({"time": END.isoformat()}, settings, clients, Metrics())
+    next_hour = drift_handler.process(
+        {"time": (END + timedelta(hours=1)).isoformat()}, settings, clients, Metrics()
+    )
+    assert first["drift_event_id"] and next_hour["drift_detected"] is True
+    assert (
+        next_hour["drift_event_id"] is None
+        and next_hour["drift_event_suppressed_by"] == first["drift_event_id"]
+    )
+    a_day_later = drift_handler.process(
+        {"time": (END + timedelta(hours=24)).isoformat()}, settings, clients, Metrics()
+    )
+    assert a_day_later["drift_detected"] is True and a_day_later["drift_event_id"] not in (
+        None,
+        first["drift_event_id"],
+    )
+    assert len(_messages(aws)) == 2
