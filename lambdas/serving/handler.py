@@ -17,6 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -59,7 +60,13 @@ class Dependencies:
 def build_dependencies(environ: dict[str, str] | None = None) -> Dependencies:
     settings = ServingSettings.from_env(os.environ if environ is None else environ)
     runtime_client = boto3.client("sagemaker-runtime", config=runtime_client_config(settings))
-    dynamodb_client = boto3.client("dynamodb")
+    # The cache is an optimisation: a slow table must not eat the endpoint's time budget.
+    dynamodb_client = boto3.client(
+        "dynamodb",
+        config=Config(
+            connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2, "mode": "standard"}
+        ),
+    )
     service = PredictionService(
         catalog=ModelCatalog(settings, SSMProvider(boto3_client=boto3.client("ssm"))),
         cache=PredictionCache(settings.cache_table_name, dynamodb_client),

@@ -181,6 +181,8 @@ def test_runtime_client_has_timeouts_and_no_botocore_retries(serving):
     config = serving.runtime_client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (1.0, 5.0)
     assert config.retries["total_max_attempts"] == 1
+    cache_config = serving.dynamodb_client.meta.config
+    assert (cache_config.connect_timeout, cache_config.read_timeout) == (1, 1)
 
 
 def test_cache_outage_degrades_to_endpoint_calls(serving):
