@@ -17,13 +17,13 @@ from http import HTTPStatus
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from lambdas.common.errors import InputError, Problem
 from lambdas.serving.endpoint_invoker import EndpointFailure, EndpointInvoker, runtime_client_config
