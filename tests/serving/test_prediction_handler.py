@@ -231,3 +231,16 @@ def test_settings_parse_model_names_and_defaults():
     assert settings.model_names == {"fraud", "churn"}
     assert settings.parameter_name("fraud") == "/mlplatform/serving/models/fraud"
     assert settings.read_timeout_seconds == 5.0
+
+
+def test_catalog_entries_are_cached_for_their_max_age(serving):
+    from lambdas.serving import handler as prediction_handler
+
+    deps = prediction_handler.build_dependencies(ENV | {"CATALOG_MAX_AGE_SECONDS": "300"})
+    prediction_handler.use_dependencies(deps)
+    inject_endpoint_results(_result(0.1))
+    assert call("fraud", REQUEST)[1]["model_version"] == "v1"
+    put_model("fraud", "v2")
+    # Within the max age the function keeps serving (and caching under) the version it read.
+    status, body, _ = call("fraud", REQUEST)
+    assert (status, body["model_version"], body["cache_hit"]) == (200, "v1", True)
