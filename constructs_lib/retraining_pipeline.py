@@ -35,7 +35,7 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.spot_training import SpotTrainingStep, retry_throttling
+from constructs_lib.spot_training import SpotTrainingStep, grant_key_use, nag_finding, retry_throttling
 from lambdas.common.errors import InputError, Problem
 from lambdas.training.approval_callback_handler import REJECTED_ERROR
 from lambdas.training.evaluation import DIRECTIONS, Direction
@@ -111,13 +111,19 @@ class RetrainingSteps(Construct):
         }
         role = self.role
         for step in ("AcquireLock", "ReleaseLock", "RequestApproval", "ApprovalCallback", "Notify"):
-            key.grant_encrypt_decrypt(role(step))
+            grant_key_use(key, role(step))
         self.lock_table.grant(role("AcquireLock"), "dynamodb:PutItem", "dynamodb:GetItem")
         self.lock_table.grant(role("ReleaseLock"), "dynamodb:DeleteItem")
         self.lock_table.grant(role("RequestApproval"), "dynamodb:PutItem")
         self.lock_table.grant(role("ApprovalCallback"), "dynamodb:GetItem", "dynamodb:DeleteItem")
         for step in ("Notify", "RequestApproval"):
             notification_topic.grant_publish(role(step))
+            acknowledge(
+                role(step),
+                "AwsSolutions-IAM5",
+                "Publishing to a KMS-encrypted topic needs kms:GenerateDataKey* on the topic's key (grant_publish).",
+                applies_to=["Action::kms:GenerateDataKey*"],
+            )
 
         def arn(resource: str, name: str) -> str:
             return stack.format_arn(
@@ -177,6 +183,13 @@ class RetrainingSteps(Construct):
             )
 
         packages = arn("model-package", f"{model_package_group_name}/*")
+        for step in ("Evaluate", "Register"):
+            acknowledge(
+                self.role(step),
+                "AwsSolutions-IAM5",
+                "Model package versions are numbered by SageMaker within the model's own package group.",
+                applies_to=[f"Resource::{nag_finding(self, packages)}"],
+            )
         self.role("Evaluate").add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages])
         )
@@ -207,20 +220,27 @@ class RetrainingSteps(Construct):
         )
 
     def _acknowledge(self) -> None:
-        prefix = "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>"
+        stack = cdk.Stack.of(self)
+
+        def finding(resource: str) -> str:
+            arn = stack.format_arn(
+                service="sagemaker",
+                resource=resource,
+                resource_name="*",
+                arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+            )
+            return f"Resource::{nag_finding(self, arn)}"
+
         reasons = {
             "ReleaseLock": (
                 "ListTrainingJobs takes no resource ARN; StopTrainingJob targets run-named jobs (training-job/*).",
-                ["Resource::*", f"{prefix}:training-job/*"],
+                ["Resource::*", finding("training-job")],
             ),
-            "CheckTraining": ("Training jobs are named per run and attempt.", [f"{prefix}:training-job/*"]),
-            "Evaluate": (
-                "ListModelPackages takes no resource ARN; DescribeModelPackage covers the versions of one group.",
-                ["Resource::*"],
-            ),
+            "CheckTraining": ("Training jobs are named per run and attempt.", [finding("training-job")]),
+            "Evaluate": ("ListModelPackages takes no resource ARN.", ["Resource::*"]),
             "StartDeploy": (
                 "The deploy step creates an endpoint config and a model named per run.",
-                [f"{prefix}:endpoint-config/*", f"{prefix}:model/*"],
+                [finding("endpoint-config"), finding("model")],
             ),
         }
         for step, (reason, findings) in reasons.items():
@@ -316,6 +336,8 @@ class RetrainingPipeline(Construct):
         group_name = self.model_package_group.model_package_group_name
         assert group_name is not None
         fn = self.steps.function
+        # Every function the state machine calls: its role's invoke grant gets one IAM5 finding each.
+        self._invoked: list[lambda_.IFunction] = [fn("CheckTraining"), fn("RequestApproval")]
 
         self.training = SpotTrainingStep(
             self,
@@ -581,7 +603,7 @@ class RetrainingPipeline(Construct):
             endpoint_name=endpoint_name,
             state_machine=self.state_machine,
         )
-        self._acknowledge_state_machine()
+        self._acknowledge_state_machine(self._invoked)
 
         self.drift_rule: events.Rule | None = None
         if on_drift:
@@ -665,6 +687,8 @@ class RetrainingPipeline(Construct):
         *,
         result_path: str,
     ) -> tasks.LambdaInvoke:
+        if function not in self._invoked:
+            self._invoked.append(function)
         task = tasks.LambdaInvoke(
             self,
             step,
@@ -732,15 +756,18 @@ class RetrainingPipeline(Construct):
             .otherwise(wait)
         )
 
-    def _acknowledge_state_machine(self) -> None:
+    def _acknowledge_state_machine(self, invoked: Sequence[lambda_.IFunction]) -> None:
+        jobs = nag_finding(self, self.training.job_arn_pattern)
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5",
-            "Training jobs are named per run and attempt, so CreateTrainingJob/DescribeTrainingJob/AddTags are "
-            "scoped to training-job/*; Lambda invoke grants include version qualifiers (:*).",
+            "Training jobs are named per run and attempt (training-job/*); Lambda invoke grants cover the "
+            "function's versions and aliases (:*), which Step Functions requires for qualified ARNs; X-Ray "
+            "tracing actions take no resource ARN (Resource::*).",
             applies_to=[
-                "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/*",
                 "Resource::*",
+                f"Resource::{jobs}",
+                *(f"Resource::{nag_finding(self, f.function_arn)}:*" for f in invoked),
             ],
         )
 

@@ -25,6 +25,7 @@ from constructs import Construct
 from constructs_lib.nag import acknowledge
 from lambdas.common.errors import InputError
 from lambdas.training.errors import SpotCapacityError
+from lambdas.training.run_naming import ARTIFACT_PREFIX
 from lambdas.training.spot_training import MetricDefinition, SpotTrainingSpec, create_training_job_request
 
 _HOURS_24 = cdk.Duration.hours(24)
@@ -37,6 +38,38 @@ SAGEMAKER_TRANSIENT_ERRORS = ["SageMaker.ThrottlingException", "SageMaker.Amazon
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
 )
+
+
+def nag_finding(scope: Construct, value: str) -> str:
+    """How cdk-nag spells a (possibly tokenised) ARN in an IAM5 finding, e.g.
+    ``arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/*``."""
+
+    def render(node: object) -> str:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, dict):
+            if "Ref" in node:
+                return f"<{node['Ref']}>"
+            if "Fn::GetAtt" in node:
+                logical_id, attribute = node["Fn::GetAtt"]
+                return f"<{logical_id}.{attribute}>"
+            if "Fn::Join" in node:
+                separator, parts = node["Fn::Join"]
+                return str(separator).join(render(p) for p in parts)
+        return str(node)
+
+    return render(cdk.Stack.of(scope).resolve(value))
+
+
+def grant_key_use(key: kms.IKey, principal: iam.IGrantable) -> None:
+    """Encrypt/decrypt with `key`, spelled out: `grant_encrypt_decrypt` adds `kms:ReEncrypt*`
+    and `kms:GenerateDataKey*` wildcards that nobody here needs."""
+    principal.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            resources=[key.key_arn],
+        )
+    )
 
 
 def retry_throttling(state: sfn.TaskStateBase, errors: Sequence[str]) -> None:
@@ -202,8 +235,27 @@ class SpotTrainingStep(Construct):
 
     def _grant_training_role(self, bucket: s3.IBucket, key: kms.IKey, image_uri: str, in_vpc: bool) -> None:
         stack = cdk.Stack.of(self)
-        bucket.grant_read_write(self.role)
-        key.grant_encrypt_decrypt(self.role)
+        # Only the retraining prefix: training reads its data set and writes checkpoints and output there.
+        objects = bucket.arn_for_objects(f"{ARTIFACT_PREFIX}/*")
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[objects],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        grant_key_use(key, self.role)
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5",
+            "Training data, checkpoints and outputs are objects named per run under the retraining prefix.",
+            applies_to=[f"Resource::{nag_finding(self, objects)}"],
+        )
         match = _ECR_IMAGE.match(image_uri)
         if match:
             repo_arn = (
@@ -268,7 +320,7 @@ class SpotTrainingStep(Construct):
             "logs are limited to /aws/sagemaker/* and metrics to the /aws/sagemaker/* namespaces.",
             applies_to=[
                 "Resource::*",
-                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*",
-                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*:*",
+                f"Resource::{nag_finding(self, log_group_arn)}",
+                f"Resource::{nag_finding(self, log_group_arn)}:*",
             ],
         )

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+#: Key prefix in the artifact bucket under which every run keeps its data, checkpoints and output.
+ARTIFACT_PREFIX = "retraining"
 #: SageMaker job names: 63 characters of [a-zA-Z0-9-]; the pipeline appends "-" + 8 characters.
 _JOB_NAME_MAX = 63
 _SUFFIX_LEN = 9
@@ -31,7 +33,7 @@ class RunNames:
 
 
 def run_names(
-    model: str, started: datetime, artifact_bucket: str, artifact_prefix: str = "retraining"
+    model: str, started: datetime, artifact_bucket: str, artifact_prefix: str = ARTIFACT_PREFIX
 ) -> RunNames:
     """All per-run names. The checkpoint URI is per run, shared by every attempt of that run,
     which is what lets a retried spot job resume from the previous attempt's checkpoints."""

@@ -14,7 +14,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
 
+from constructs_lib.nag import acknowledge
 from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
 
 ACCOUNT = "123456789012"
@@ -22,11 +24,16 @@ REGION = "eu-west-1"
 FAST = cdk.Duration.seconds(1)
 
 
-def build_stack(**overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
+def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = cdk.Stack(app, "Retraining", env=cdk.Environment(account=ACCOUNT, region=REGION))
     key = kms.Key(stack, "Key", enable_key_rotation=True)
-    bucket = s3.Bucket(stack, "Artifacts", encryption_key=key)
+    bucket = s3.Bucket(stack, "Artifacts", encryption_key=key, enforce_ssl=True)
+    acknowledge(
+        bucket, "AwsSolutions-S1", "Test stand-in for the platform artifact bucket, which logs access."
+    )
     topic = sns.Topic(stack, "Alarms", master_key=key)
     steps = RetrainingSteps(stack, "RetrainingSteps", key=key, notification_topic=topic)
     common: dict[str, Any] = {
