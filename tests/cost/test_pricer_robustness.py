@@ -123,7 +123,7 @@ VARIANT = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     resource_type=st.sampled_from(sorted(PRICERS)),
     properties=st.dictionaries(KEYS, VALUES, max_size=6),
