@@ -333,7 +333,8 @@ def score(
     for name in names:
         try:
             results[name] = _score_one(name, baseline, current, config)
-        except (ValueError, ArithmeticError, InputError) as exc:
+        except Exception as exc:
+            # one feature's failure must not hide the verdict on the others
             results[name] = FeatureResult(name, "unknown", "error", f"{type(exc).__name__}: {exc}")
     scored = [r for r in results.values() if r.scored]
     adjusted = adjust([r.p_value for r in scored], config.correction)

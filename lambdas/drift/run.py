@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lambdas.common.errors import InputError, Problem
 from lambdas.drift import aws_io
 from lambdas.drift.dataset_profile import DatasetProfile, merge_profiles, profile_current
@@ -36,7 +38,8 @@ def profile_object(
     except InputError as exc:
         empty = DatasetProfile({}, 0)
         return ObjectProfile(empty, 0, [Problem(source, "; ".join(exc.lines()))])
-    except (s3.exceptions.NoSuchKey, UnicodeDecodeError, OSError, EOFError) as exc:
+    except (ClientError, UnicodeDecodeError, OSError, EOFError) as exc:
+        # an object that vanished or is not readable (or decodable) is one problem, not a failed run
         return ObjectProfile(DatasetProfile({}, 0), 0, [Problem(source, f"cannot be read: {exc}")])
     profile = profile_current(baseline, read.columns)
     if read.rows == 0:
