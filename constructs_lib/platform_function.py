@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -230,6 +231,7 @@ def _bundled_code(spec: BundleSpec, runtime: lambda_.Runtime, size: LayerSize | 
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         bundling=cdk.BundlingOptions(
             image=runtime.bundling_image,
-            local=PipLocalBundler(spec, on_size=size),
+            # jsii calls try_bundle(output_dir, options) positionally, unlike its typed stub.
+            local=cast(cdk.ILocalBundling, PipLocalBundler(spec, on_size=size)),
         ),
     )

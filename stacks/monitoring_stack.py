@@ -25,6 +25,9 @@ def _start_time(value: str) -> str:
 
 
 class MonitoringStack(cdk.Stack):
+    """Drift, performance and A/B analysis of a shard of the models; the first shard also holds
+    the platform-wide cost monitor and the team budgets."""
+
     def __init__(
         self,
         scope: Construct,
@@ -32,20 +35,27 @@ class MonitoringStack(cdk.Stack):
         *,
         config: PlatformConfig,
         environment: str,
+        models: list[ModelConfig],
         foundation: FoundationStack,
+        platform_wide: bool,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        capture = foundation.bucket_for(self, "datacapture")
-        reports = foundation.bucket_for(self, "reports")
-        artifacts = foundation.bucket_for(self, "artifacts")
         self.drift: dict[str, DriftMonitor] = {}
         self.experiments: dict[str, AbExperiment] = {}
-        for model in config.models:
+        for model in models:
             self.drift[model.name] = self._drift_monitor(config, environment, model, foundation)
             if model.experiment is not None:
                 self.experiments[model.name] = self._experiment(config, environment, model, foundation)
+        if platform_wide:
+            self._cost_and_budgets(config, environment, foundation)
 
+    def _cost_and_budgets(
+        self, config: PlatformConfig, environment: str, foundation: FoundationStack
+    ) -> None:
+        capture = foundation.bucket_for(self, "datacapture")
+        reports = foundation.bucket_for(self, "reports")
+        artifacts = foundation.bucket_for(self, "artifacts")
         self.cost = CostMonitor(
             self,
             "Cost",

@@ -515,6 +515,7 @@ class Sharding(Strict):
 
     models_per_serving_stack: int = Field(default=10, ge=1, le=30)
     models_per_training_stack: int = Field(default=10, ge=1, le=30)
+    models_per_monitoring_stack: int = Field(default=10, ge=1, le=30)
 
 
 class PlatformConfig(Strict):

@@ -57,8 +57,8 @@ def check_references(config: PlatformConfig) -> list[Problem]:
                     )
 
     for i, source in enumerate(config.streaming_sources):
-        group = groups.get(source.feature_group)
-        if group is None:
+        target = groups.get(source.feature_group)
+        if target is None:
             problems.append(
                 Problem(
                     f"streaming_sources[{i}].feature_group",
@@ -66,20 +66,20 @@ def check_references(config: PlatformConfig) -> list[Problem]:
                 )
             )
             continue
-        if source.entity_key != group.entity_key:
+        if source.entity_key != target.entity_key:
             problems.append(
                 Problem(
                     f"streaming_sources[{i}].entity_key",
-                    f"{source.entity_key!r} differs from group {group.name!r}'s entity key {group.entity_key!r}",
+                    f"{source.entity_key!r} differs from group {target.name!r}'s entity key {target.entity_key!r}",
                 )
             )
-        feature_names = {f.name for f in group.features}
+        feature_names = {f.name for f in target.features}
         for j, window in enumerate(source.windows):
             if window.feature not in feature_names:
                 problems.append(
                     Problem(
                         f"streaming_sources[{i}].windows[{j}].feature",
-                        f"{window.feature!r} is not a feature of group {group.name!r}",
+                        f"{window.feature!r} is not a feature of group {target.name!r}",
                     )
                 )
 
