@@ -38,7 +38,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--baseline", required=True, help="baseline CSV / Parquet file, or a saved profile .json"
     )
-    parser.add_argument("--current", required=True, help="current CSV / Parquet file")
+    parser.add_argument(
+        "--current",
+        help="current CSV / Parquet file (omit with --save-baseline-profile to only profile the baseline)",
+    )
     parser.add_argument("--json", dest="json_out", help="write the result JSON here ('-' for stdout)")
     parser.add_argument("--html", dest="html_out", help="write the HTML report here")
     parser.add_argument("--save-baseline-profile", help="write the baseline profile JSON here")
@@ -126,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
         categorical_rule=EffectRule("linf", args.categorical_threshold),
     )
     baseline = _baseline(Path(args.baseline), args.categorical)
+    if args.current is None:
+        if not args.save_baseline_profile:
+            raise InputError.single(
+                "--current", "is required unless --save-baseline-profile only profiles the baseline"
+            )
+        _write(args.save_baseline_profile, dumps(baseline))
+        print(f"baseline profile of {len(baseline.features)} features and {baseline.rows} rows written")
+        return 0
     columns = read_columns(Path(args.current))
     if not set(columns) & set(baseline.features):
         raise InputError.single(

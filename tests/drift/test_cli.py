@@ -159,3 +159,15 @@ def test_infinite_values_in_csv_are_reported(files):
     out = root / "inf.json"
     main(["drift", "--baseline", str(files["base"]), "--current", str(path), "--json", str(out)])
     assert json.loads(out.read_text())["features"]["amount"]["status"] == "infinite_values"
+
+
+def test_baseline_only_run_writes_a_profile_the_engine_can_reuse(files):
+    profile = files["root"] / "only.json"
+    assert main(["drift", "--baseline", str(files["base"]), "--save-baseline-profile", str(profile)]) == 0
+    assert json.loads(profile.read_text())["format"] == "mlplatform.drift.profile"
+    assert main(["drift", "--baseline", str(profile), "--current", str(files["same"])]) == 0
+
+
+def test_missing_current_without_profile_output_exits_2(files, capsys):
+    assert main(["drift", "--baseline", str(files["base"])]) == 2
+    assert "--current: is required" in capsys.readouterr().err
