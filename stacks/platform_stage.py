@@ -59,14 +59,21 @@ class PlatformStage(cdk.Stage):
             )
             for shard, start in enumerate(range(0, len(config.models), size))
         ]
-        self.monitoring = MonitoringStack(
-            self,
-            "Monitoring",
-            config=config,
-            environment=environment.name,
-            foundation=self.foundation,
-            description=f"{config.name} monitoring: drift, performance, A/B analysis, cost, budgets",
-        )
+        monitoring_size = config.sharding.models_per_monitoring_stack
+        self.monitoring = [
+            MonitoringStack(
+                self,
+                f"Monitoring-{shard + 1}",
+                config=config,
+                environment=environment.name,
+                models=config.models[start : start + monitoring_size],
+                foundation=self.foundation,
+                platform_wide=shard == 0,
+                description=f"{config.name} monitoring shard {shard + 1}: drift, performance, A/B analysis"
+                + (", cost, budgets" if shard == 0 else ""),
+            )
+            for shard, start in enumerate(range(0, max(len(config.models), 1), monitoring_size))
+        ]
         if config.vector_indexes:
             self.vector_search = VectorSearchStack(
                 self,
