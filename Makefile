@@ -44,7 +44,7 @@ $(NODE_STAMP): package.json package-lock.json $(SETUP_STAMP)
 synth: setup
 	rm -rf $(CDK_OUT)
 	$(BIN)/npx cdk synth --quiet --output $(CDK_OUT) -c config=$(CONFIG)
-	$(BIN)/mlplatform summary $(CDK_OUT)
+	$(BIN)/mlplatform summary $(CDK_OUT) --config $(CONFIG)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
