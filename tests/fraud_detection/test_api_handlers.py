@@ -12,7 +12,7 @@ import pytest
 from aws_lambda_powertools import Metrics
 from fraud_service import handler, label_handler
 from fraud_service.decision import Thresholds
-from fraud_service.scoring import LocalScorer
+from fraud_service.local_scorer import LocalScorer
 from fraud_service.settings import DecisionSettings, LabelSettings
 from fraud_service.transaction import parse_transaction
 from pydantic import ValidationError

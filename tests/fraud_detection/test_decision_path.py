@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fraud_service.decision import Outcome, Thresholds
 from fraud_service.feature_groups import CARD_VELOCITY
-from fraud_service.scoring import LocalScorer
+from fraud_service.local_scorer import LocalScorer
 from fraud_service.transaction import Transaction, parse_transaction
 
 from lambdas.feature_store.registry import Registry

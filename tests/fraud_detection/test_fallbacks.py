@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from fraud_service.decision import Outcome, Thresholds, decide
-from fraud_service.scoring import EndpointScorer, LocalScorer, ScoringUnavailable
+from fraud_service.local_scorer import LocalScorer
+from fraud_service.scoring import EndpointScorer, ScoringUnavailable
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,8 +1,8 @@
 """Scoring a transaction's model inputs: the SageMaker endpoint, or the same script in process.
 
-Both scorers send the endpoint's JSON body through the inference script's functions, so
-the in-process scorer used by tests and the benchmark runs exactly the code the endpoint
-runs. Any failure to score raises `ScoringUnavailable`, which the decision service turns
+`fraud_service.local_scorer.LocalScorer` sends the same JSON body through the inference
+script in process (tests, benchmark); this module stays free of numpy and scikit-learn,
+which the request-path Lambda function does not carry. Any failure to score raises `ScoringUnavailable`, which the decision service turns
 into the documented fallback (manual review).
 """
 
@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fraud_service import inference
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,8 @@ class EndpointScorer:
         try:
             response = self._runtime.invoke_endpoint(
                 EndpointName=self._endpoint,
-                ContentType=inference.JSON,
-                Accept=inference.JSON,
+                ContentType=JSON,
+                Accept=JSON,
                 InferenceId=inference_id,
                 Body=request_body(features),
             )
@@ -83,23 +82,4 @@ class EndpointScorer:
             raise ScoringUnavailable(f"endpoint {self._endpoint}: {code}") from None
         except BotoCoreError as exc:
             raise ScoringUnavailable(f"endpoint {self._endpoint}: {type(exc).__name__}") from None
-        return parse_response(body)
-
-
-class LocalScorer:
-    """The inference script on an unpacked artifact, in this process."""
-
-    def __init__(self, model_dir: Path | str) -> None:
-        self._model = inference.model_fn(str(model_dir))
-
-    @property
-    def model_version(self) -> str:
-        return self._model.model_version
-
-    def score(self, inference_id: str, features: Mapping[str, float | None]) -> Score:
-        try:
-            data = inference.input_fn(request_body(features), inference.JSON)
-            body = inference.output_fn(inference.predict_fn(data, self._model), inference.JSON)
-        except ValueError as exc:
-            raise ScoringUnavailable(f"model rejected the request: {exc}") from None
         return parse_response(body)
