@@ -47,6 +47,29 @@ _FAILURE_STATUS = {
 }
 
 
+@dataclass(frozen=True)
+class AwsClients:
+    """The boto3 clients the function uses (creating one costs ~100 ms, so they are shared)."""
+
+    runtime: Any
+    dynamodb: Any
+    ssm: Any
+
+    @classmethod
+    def create(cls, settings: ServingSettings) -> AwsClients:
+        return cls(
+            runtime=boto3.client("sagemaker-runtime", config=runtime_client_config(settings)),
+            # The cache is an optimisation: a slow table must not eat the endpoint's time budget.
+            dynamodb=boto3.client(
+                "dynamodb",
+                config=Config(
+                    connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2, "mode": "standard"}
+                ),
+            ),
+            ssm=boto3.client("ssm"),
+        )
+
+
 @dataclass
 class Dependencies:
     """Everything built once per cold start; tests and the benchmark build their own."""
@@ -57,25 +80,20 @@ class Dependencies:
     dynamodb_client: Any
 
 
-def build_dependencies(environ: dict[str, str] | None = None) -> Dependencies:
+def build_dependencies(
+    environ: dict[str, str] | None = None, clients: AwsClients | None = None
+) -> Dependencies:
     settings = ServingSettings.from_env(os.environ if environ is None else environ)
-    runtime_client = boto3.client("sagemaker-runtime", config=runtime_client_config(settings))
-    # The cache is an optimisation: a slow table must not eat the endpoint's time budget.
-    dynamodb_client = boto3.client(
-        "dynamodb",
-        config=Config(
-            connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2, "mode": "standard"}
-        ),
-    )
+    clients = clients or AwsClients.create(settings)
     service = PredictionService(
-        catalog=ModelCatalog(settings, SSMProvider(boto3_client=boto3.client("ssm"))),
-        cache=PredictionCache(settings.cache_table_name, dynamodb_client),
-        invoker=EndpointInvoker(settings, runtime_client, sleep=time.sleep),
+        catalog=ModelCatalog(settings, SSMProvider(boto3_client=clients.ssm)),
+        cache=PredictionCache(settings.cache_table_name, clients.dynamodb),
+        invoker=EndpointInvoker(settings, clients.runtime, sleep=time.sleep),
         ttl_seconds=settings.cache_ttl_seconds,
         clock=time.time,
         on_cache_error=lambda op, exc: logger.warning("prediction cache %s failed", op, exc_info=exc),
     )
-    return Dependencies(settings, service, runtime_client, dynamodb_client)
+    return Dependencies(settings, service, clients.runtime, clients.dynamodb)
 
 
 _dependencies: Dependencies | None = None

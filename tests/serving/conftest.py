@@ -1,15 +1,17 @@
+import functools
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from moto import mock_aws
 
 from lambdas.serving import handler as prediction_handler
 from lambdas.serving.request_schema import FeatureSpec, schema_for_features
+from lambdas.serving.settings import ServingSettings
 
 REGION = "us-east-1"
 TABLE = "prediction-cache"
@@ -66,7 +68,7 @@ def inject_endpoint_results(*results: dict) -> None:
 
 
 def put_model(model: str, version: str, endpoint: str = "fraud-endpoint", schema: dict | None = None) -> None:
-    boto3.client("ssm", region_name=REGION).put_parameter(
+    _clients().ssm.put_parameter(
         Name=f"{PREFIX}{model}",
         Type="String",
         Overwrite=True,
@@ -86,16 +88,32 @@ ENV = {
     "THROTTLE_MAX_ATTEMPTS": "3",
     "THROTTLE_BASE_DELAY_SECONDS": "0",
 }
+AWS_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+@functools.cache
+def _clients() -> prediction_handler.AwsClients:
+    # Created once: a boto3 client costs ~100 ms, and moto intercepts clients made before
+    # a mock starts. Tests that hook a client's events undo it (see ``client_hook``).
+    os.environ.update(AWS_ENV)
+    return prediction_handler.AwsClients.create(ServingSettings.from_env(ENV))
+
+
+def dependencies(env: dict[str, str] | None = None) -> prediction_handler.Dependencies:
+    return prediction_handler.build_dependencies(env or ENV, clients=_clients())
 
 
 @pytest.fixture
 def serving(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
     with mock_aws():
-        boto3.client("dynamodb", region_name=REGION).create_table(
+        _clients().dynamodb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -103,12 +121,26 @@ def serving(monkeypatch):
         )
         put_model("fraud", "v1")
         put_model("churn", "c1", endpoint="churn-endpoint")
-        deps = prediction_handler.build_dependencies(ENV)
+        deps = dependencies()
         prediction_handler.use_dependencies(deps)
         try:
             yield deps
         finally:
             prediction_handler.use_dependencies(None)
+
+
+@pytest.fixture
+def client_hook():
+    """Register a botocore event handler on a shared client for one test only."""
+    registered: list[tuple[Any, str, Any]] = []
+
+    def register(client: Any, event: str, handler: Any, first: bool = False) -> None:
+        (client.meta.events.register_first if first else client.meta.events.register)(event, handler)
+        registered.append((client, event, handler))
+
+    yield register
+    for client, event, handler in registered:
+        client.meta.events.unregister(event, handler)
 
 
 def call(model: str, body: object, request_id: str | None = None) -> tuple[int, dict, dict]:

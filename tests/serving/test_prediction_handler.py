@@ -1,18 +1,28 @@
 import io
 import json
 
-import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from lambdas.common.errors import InputError
+from lambdas.serving import handler as prediction_handler
 from lambdas.serving.cache_item import TTL_ATTRIBUTE
 from lambdas.serving.feature_hash import cache_key
 from lambdas.serving.settings import ServingSettings
 
-from .conftest import ENV, REGION, TABLE, call, inject_endpoint_results, put_model
+from .conftest import (
+    ENV,
+    TABLE,
+    LambdaContext,
+    _clients,
+    api_event,
+    call,
+    dependencies,
+    inject_endpoint_results,
+    put_model,
+)
 
 REQUEST = {"features": {"amount": 12.5, "country": "DE", "age": 40}}
 # The same request with other key order and number spellings.
@@ -28,10 +38,11 @@ def _result(score: float, variant: str = "blue") -> dict:
     }
 
 
-def _count_invocations(deps) -> list[str]:
-    """Endpoint names of every invoke_endpoint call the handler makes from now on."""
+def _count_invocations(deps, client_hook) -> list[str]:
+    """The `country` feature of every invoke_endpoint call the handler makes from now on."""
     calls: list[str] = []
-    deps.runtime_client.meta.events.register(
+    client_hook(
+        deps.runtime_client,
         "before-call.sagemaker-runtime.InvokeEndpoint",
         lambda params, **_: calls.append(json.loads(params["body"])["features"]["country"]),
     )
@@ -39,12 +50,12 @@ def _count_invocations(deps) -> list[str]:
 
 
 def _cache_items() -> list[dict]:
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]
+    return _clients().dynamodb.scan(TableName=TABLE)["Items"]
 
 
-def test_miss_invokes_endpoint_then_identical_request_is_a_cache_hit(serving):
+def test_miss_invokes_endpoint_then_identical_request_is_a_cache_hit(serving, client_hook):
     inject_endpoint_results(_result(0.91, "blue"), _result(0.05, "green"))
-    calls = _count_invocations(serving)
+    calls = _count_invocations(serving, client_hook)
     status, body, headers = call("fraud", REQUEST)
     assert status == 200
     assert body["prediction"] == {"score": 0.91}
@@ -67,9 +78,9 @@ def test_miss_stores_result_under_version_and_hash_with_ttl(serving):
     assert json.loads(item["body"]["S"]) == {"score": 0.3}
 
 
-def test_model_version_change_invalidates_cached_predictions(serving):
+def test_model_version_change_invalidates_cached_predictions(serving, client_hook):
     inject_endpoint_results(_result(0.1, "blue"))
-    calls = _count_invocations(serving)
+    calls = _count_invocations(serving, client_hook)
     call("fraud", REQUEST)
     assert call("fraud", REQUEST)[1]["cache_hit"] is True
     put_model("fraud", "v2")
@@ -80,9 +91,9 @@ def test_model_version_change_invalidates_cached_predictions(serving):
     assert {item["model_version"]["S"] for item in _cache_items()} == {"v1", "v2"}
 
 
-def test_expired_entry_is_refreshed_from_the_endpoint(serving):
+def test_expired_entry_is_refreshed_from_the_endpoint(serving, client_hook):
     inject_endpoint_results(_result(0.1))
-    calls = _count_invocations(serving)
+    calls = _count_invocations(serving, client_hook)
     call("fraud", REQUEST)
     serving.service.clock = lambda: 4_102_444_800.0  # year 2100: past every TTL written today
     status, body, _ = call("fraud", REQUEST)
@@ -166,13 +177,11 @@ def test_non_throttling_errors_are_not_retried(serving):
     assert status == 502
 
 
-def test_endpoint_timeout_is_504(serving):
+def test_endpoint_timeout_is_504(serving, client_hook):
     def time_out(**_kwargs):
         raise ReadTimeoutError(endpoint_url="https://runtime.sagemaker")
 
-    serving.runtime_client.meta.events.register_first(
-        "before-send.sagemaker-runtime.InvokeEndpoint", time_out
-    )
+    client_hook(serving.runtime_client, "before-send.sagemaker-runtime.InvokeEndpoint", time_out, first=True)
     status, body, _ = call("fraud", REQUEST, request_id="req-504")
     assert (status, body["correlation_id"]) == (504, "req-504")
 
@@ -186,14 +195,14 @@ def test_runtime_client_has_timeouts_and_no_botocore_retries(serving):
 
 
 def test_cache_outage_degrades_to_endpoint_calls(serving):
-    boto3.client("dynamodb", region_name=REGION).delete_table(TableName=TABLE)
+    _clients().dynamodb.delete_table(TableName=TABLE)
     inject_endpoint_results(_result(0.6))
     status, body, _ = call("fraud", REQUEST)
     assert (status, body["prediction"], body["cache_hit"]) == (200, {"score": 0.6}, False)
 
 
 def test_broken_catalog_entry_is_500_without_internals(serving):
-    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/mlplatform/serving/models/churn")
+    _clients().ssm.delete_parameter(Name="/mlplatform/serving/models/churn")
     status, body, _ = call("churn", {"features": {}}, request_id="req-500")
     assert status == 500
     assert body["correlation_id"] == "req-500"
@@ -207,10 +216,6 @@ def test_non_json_endpoint_answers_are_returned_as_text(serving):
 
 
 def test_misconfigured_environment_is_500_not_a_client_error(monkeypatch):
-    from lambdas.serving import handler as prediction_handler
-
-    from .conftest import LambdaContext, api_event
-
     monkeypatch.delenv("CACHE_TABLE_NAME", raising=False)
     prediction_handler.use_dependencies(None)
     response = prediction_handler.handler(api_event("fraud", REQUEST, "req-cfg"), LambdaContext())
@@ -234,9 +239,7 @@ def test_settings_parse_model_names_and_defaults():
 
 
 def test_catalog_entries_are_cached_for_their_max_age(serving):
-    from lambdas.serving import handler as prediction_handler
-
-    deps = prediction_handler.build_dependencies(ENV | {"CATALOG_MAX_AGE_SECONDS": "300"})
+    deps = dependencies(ENV | {"CATALOG_MAX_AGE_SECONDS": "300"})
     prediction_handler.use_dependencies(deps)
     inject_endpoint_results(_result(0.1))
     assert call("fraud", REQUEST)[1]["model_version"] == "v1"
