@@ -99,7 +99,7 @@ def quantile_edges(sorted_finite: FloatArray, bins: int) -> FloatArray:
 
 
 def as_float_array(values: Column, feature: str) -> FloatArray:
-    """Float64 view of a column; None becomes NaN. Non-numeric values are an InputError."""
+    """Float64 view of a column; None and empty strings become NaN. Non-numeric values are an InputError."""
     try:
         return np.asarray(values, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -107,8 +107,8 @@ def as_float_array(values: Column, feature: str) -> FloatArray:
     items = np.asarray(values, dtype=object).ravel()
     out = np.empty(items.size, dtype=np.float64)
     for i, value in enumerate(items.tolist()):
-        if value is None:
-            out[i] = np.nan
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out[i] = np.nan  # an empty CSV field is a missing value, not bad input
             continue
         try:
             out[i] = float(value)

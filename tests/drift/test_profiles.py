@@ -46,6 +46,11 @@ def test_exact_values_kept_only_up_to_max_exact():
     assert profile_numeric(np.arange(11.0), max_exact=10).exact is None
 
 
+def test_numeric_strings_and_empty_fields_from_csv_capture_are_read():
+    profile = profile_numeric(["1.5", "", "2.5", None], bins=2)
+    assert (profile.n, profile.nan_count, profile.mean) == (2, 2, 2.0)
+
+
 def test_non_numeric_value_in_numeric_feature_names_row_and_feature():
     with pytest.raises(InputError, match=r"age: value 'abc' at row 1 is not a number"):
         profile_numeric([1, "abc", 3], feature="age")
