@@ -12,12 +12,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from lambdas.training.request_approval_handler import approval_key
 from lambdas.training.runtime import client, logger, setting, tracer
 
 REJECTED_ERROR = "ModelPackageRejected"
+_STALE_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
 
 class PackageStateDetail(BaseModel):
@@ -47,17 +49,27 @@ def handler(event: PackageStateChange, context: LambdaContext) -> dict[str, Any]
         return {"resumed": False, "reason": "no retraining run is waiting for this package"}
     token = item["task_token"]["S"]
     sfn = client("stepfunctions")
-    if detail.ModelApprovalStatus == "Approved":
-        sfn.send_task_success(
-            taskToken=token,
-            output=json.dumps({"approved": True, "model_package_arn": detail.ModelPackageArn}),
+    try:
+        if detail.ModelApprovalStatus == "Approved":
+            sfn.send_task_success(
+                taskToken=token,
+                output=json.dumps({"approved": True, "model_package_arn": detail.ModelPackageArn}),
+            )
+        else:
+            sfn.send_task_failure(
+                taskToken=token,
+                error=REJECTED_ERROR,
+                cause=f"model package {detail.ModelPackageArn} was rejected by its reviewer",
+            )
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in _STALE_TOKEN_ERRORS:
+            raise
+        # The run timed out waiting (and has cleaned up); a late decision has nothing to resume.
+        dynamodb.delete_item(TableName=table, Key=approval_key(detail.ModelPackageArn))
+        logger.warning(
+            "decision arrived after the run stopped waiting", extra={"arn": detail.ModelPackageArn}
         )
-    else:
-        sfn.send_task_failure(
-            taskToken=token,
-            error=REJECTED_ERROR,
-            cause=f"model package {detail.ModelPackageArn} was rejected by its reviewer",
-        )
+        return {"resumed": False, "reason": "the run waiting for this package has already ended"}
     dynamodb.delete_item(TableName=table, Key=approval_key(detail.ModelPackageArn))
     logger.info("resumed run", extra={"status": detail.ModelApprovalStatus})
     return {"resumed": True, "status": detail.ModelApprovalStatus}

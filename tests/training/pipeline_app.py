@@ -11,6 +11,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
@@ -35,6 +36,21 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
         bucket, "AwsSolutions-S1", "Test stand-in for the platform artifact bucket, which logs access."
     )
     topic = sns.Topic(stack, "Alarms", master_key=key)
+    # The feature store's Athena runner is another domain's function; the pipeline only needs an IFunction.
+    training_set = lambda_.Function(
+        stack,
+        "FeatureStoreQuery",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="tests.training.fake_training_set.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+    )
+    acknowledge(
+        training_set,
+        "AwsSolutions-IAM4",
+        "Test stand-in for the feature store's query function, which is not part of this domain.",
+        applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+    )
+    acknowledge(training_set, "AwsSolutions-L1", "Test stand-in for the feature store's query function.")
     steps = RetrainingSteps(stack, "RetrainingSteps", key=key, notification_topic=topic)
     common: dict[str, Any] = {
         "training_image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fraud-train:3",
@@ -65,6 +81,8 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
             variant_name="blue",
             rollback_alarm_names=["fraud-p99-latency"],
             schedule=cdk.aws_events.Schedule.rate(cdk.Duration.days(7)),
+            training_set_function=training_set,
+            training_set_query="SELECT * FROM fraud_training_view",
             **{**common, **overrides},
         ),
         "churn": RetrainingPipeline(

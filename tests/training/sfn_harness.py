@@ -214,6 +214,15 @@ class PipelineHarness:
         yield mock.patch.object(SageMakerResponse, "update_endpoint", update_endpoint, create=True)
         yield mock.patch.object(SageMakerResponse, "stop_training_job", stop_training_job, create=True)
 
+    def call(self, name_part: str, event: dict[str, Any]) -> Any:
+        """Invoke the function whose logical id contains `name_part` as its event source would."""
+        logical_id = next(k for k in self.functions if name_part in k)
+        headers: dict[str, str] = {}
+        result = json.loads(self.run_handler(logical_id, json.dumps(event), headers))
+        if headers:
+            raise AssertionError(f"{logical_id} failed: {result}")
+        return result
+
     def run_handler(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         logical_id = function_name.rsplit(":", 1)[-1]
         handler_path, environment = self.functions[logical_id]

@@ -7,12 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 from lambdas.common.errors import InputError
 from lambdas.training import (
     acquire_lock_handler,
+    approval_callback_handler,
     check_deploy_handler,
     check_training_handler,
     evaluate_handler,
@@ -22,6 +24,7 @@ from lambdas.training import (
     start_deploy_handler,
 )
 from lambdas.training.errors import DeploymentRolledBackError, SpotCapacityError, TrainingJobFailedError
+from lambdas.training.runtime import client
 
 from .conftest import ACCOUNT, REGION, FakeContext
 
@@ -323,3 +326,45 @@ def test_notify_publishes_summary_to_topic(
     assert result["subject"] == "Retraining deployed: fraud"
     body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert "job-9" in body["Message"] and "Spot savings: 60.0 %" in body["Message"]
+
+
+def package_event(arn: str, status: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e",
+        "source": "aws.sagemaker",
+        "account": ACCOUNT,
+        "time": "2024-05-01T12:00:00Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail-type": "SageMaker Model Package State Change",
+        "detail": {"ModelPackageArn": arn, "ModelApprovalStatus": status, "ModelPackageGroupName": GROUP},
+    }
+
+
+def test_approval_callback_ignores_non_decisions_and_packages_nobody_waits_for(
+    table: str, context: FakeContext
+) -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/1"
+    pending = approval_callback_handler.handler(package_event(arn, "PendingManualApproval"), context)
+    assert not pending["resumed"] and "not a decision" in pending["reason"]
+    unknown = approval_callback_handler.handler(package_event(arn, "Approved"), context)
+    assert not unknown["resumed"] and "no retraining run is waiting" in unknown["reason"]
+
+
+def test_approval_callback_drops_token_of_a_run_that_stopped_waiting(
+    table: str, context: FakeContext
+) -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/2"
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item={"pk": {"S": f"approval#{arn}"}, "task_token": {"S": "expired-token"}, "model": {"S": "fraud"}},
+    )
+    # moto accepts any token; the real service answers TaskTimedOut once the wait has timed out.
+    with Stubber(client("stepfunctions")) as sfn:
+        sfn.add_client_error("send_task_failure", service_error_code="TaskTimedOut", http_status_code=400)
+        result = approval_callback_handler.handler(package_event(arn, "Rejected"), context)
+    assert not result["resumed"] and "already ended" in result["reason"]
+    assert "Item" not in boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key={"pk": {"S": f"approval#{arn}"}}
+    )

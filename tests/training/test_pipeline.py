@@ -14,7 +14,6 @@ import pytest
 from moto import mock_aws
 
 from lambdas.common.errors import InputError
-from lambdas.training import approval_callback_handler
 from lambdas.training.runtime import reset_clients
 
 from .pipeline_app import build_stack, template_json
@@ -103,6 +102,11 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     assert output["result"]["outcome"] == "deployed"
 
     [job] = training_jobs()
+    data_uri = job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    assert data_uri == output["lock"]["training_data_uri"]
+    bucket, _, prefix = data_uri.removeprefix("s3://").partition("/")
+    written = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
+    assert [o["Key"] for o in written] == [f"{prefix}part-00000.parquet"]  # by the BuildTrainingSet step
     assert job["EnableManagedSpotTraining"] is True
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400}
     assert job["CheckpointConfig"]["S3Uri"] == output["lock"]["checkpoint_uri"]
@@ -244,7 +248,6 @@ def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
     boto3.client("sagemaker").update_model_package(
         ModelPackageArn=package_arn, ModelApprovalStatus="Rejected"
     )
-    callback_env = harness.functions[next(k for k in harness.functions if "ApprovalCallback" in k)][1]
     event = {
         "version": "0",
         "id": "e",
@@ -260,10 +263,7 @@ def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
             "ModelPackageGroupName": "churn-retraining",
         },
     }
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in callback_env.items():
-            env.setenv(name, value)
-        assert approval_callback_handler.handler(event, _Context())["resumed"]
+    assert harness.call("ApprovalCallback", event)["resumed"]
 
     result = harness.wait(execution)
     assert result["status"] == "SUCCEEDED", result
@@ -282,13 +282,6 @@ def test_unknown_model_start_ends_with_recorded_reason(
     [skip] = [i for i in lock_items(template, "fraud") if i["pk"]["S"].startswith("skip#")]
     assert skip["reason"]["S"] == result["cause"]
     assert training_jobs() == []
-
-
-class _Context:
-    function_name = "approval-callback"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:approval-callback"
-    aws_request_id = "req"
 
 
 # ------------------------------------------------------------------------- template
