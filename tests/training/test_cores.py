@@ -318,3 +318,20 @@ def test_summary_from_partial_state_reports_error() -> None:
         subject.startswith("Retraining failed") and "Cause: bad image" in body and "Spot savings: n/a" in body
     )
     assert len(render(RunSummary(model="x" * 200, outcome="failed", execution="e"))[0]) <= 100
+
+
+def test_on_demand_request_has_no_wait_budget_but_keeps_checkpoints() -> None:
+    spec = SpotTrainingSpec(
+        image_uri="i",
+        role_arn="r",
+        instance_type="ml.m5.large",
+        max_runtime_seconds=3600,
+        max_wait_seconds=0,
+        managed_spot=False,
+    )
+    request = create_training_job_request(
+        spec, job_name="j", training_data_uri="s3://b/d/", checkpoint_uri="s3://b/c/", output_uri="s3://b/o/"
+    )
+    assert request["EnableManagedSpotTraining"] is False
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    assert request["CheckpointConfig"]["S3Uri"] == "s3://b/c/"
