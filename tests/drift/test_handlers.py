@@ -311,11 +311,10 @@ def test_cooldown_turns_a_lasting_drift_into_one_retraining(aws):
 
 
 def test_platform_config_monitoring_section_is_a_valid_drift_config():
-    from stacks.config.models import MonitoringConfig
+    from stacks.config.models import EffectRule, MonitoringConfig
 
-    section = MonitoringConfig(
-        min_drift_share=0.3, feature_rules={"amount": {"effect": "psi", "threshold": 0.2}}
-    )
+    rules = {"amount": EffectRule(effect="psi", threshold=0.2)}
+    section = MonitoringConfig(min_drift_share=0.3, feature_rules=rules)
     settings = _settings(DRIFT_CONFIG=json.dumps(section.drift_config()))
     config = settings.drift_config.to_config()
     assert config.min_drift_share == 0.3 and config.feature_rules["amount"].effect == "psi"
