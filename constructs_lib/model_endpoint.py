@@ -41,7 +41,8 @@ from lambdas.serving.config_hash import hashed_name, is_valid_name
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 _ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[a-z0-9._/-]+)[:@]"
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
+    r"/(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$"
 )
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]+)/(?P<key>.+)$")
 _MICROSECONDS_PER_MS = 1000
@@ -410,14 +411,14 @@ class ModelEndpoint(Construct):
             artifact_key.grant_decrypt(self.role)
         key.grant(self.role, "kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey")
 
-        ecr = _ECR_IMAGE.match(image)
+        ecr = ecr_repository(image)
         if ecr is not None:
             repository_arn = cdk.Stack.of(self).format_arn(
                 service="ecr",
-                region=ecr["region"],
-                account=ecr["account"],
+                region=ecr.region,
+                account=ecr.account,
                 resource="repository",
-                resource_name=ecr["repo"],
+                resource_name=ecr.name,
             )
             self.role.add_to_policy(
                 iam.PolicyStatement(
@@ -754,6 +755,21 @@ class ModelEndpoint(Construct):
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
         )
+
+
+@dataclass(frozen=True)
+class EcrRepository:
+    account: str
+    region: str
+    name: str
+
+
+def ecr_repository(image: str) -> EcrRepository | None:
+    """The ECR repository an image URI points at (tag and digest optional), or None if not ECR."""
+    match = _ECR_IMAGE.match(image)
+    if match is None:
+        return None
+    return EcrRepository(account=match["account"], region=match["region"], name=match["repo"])
 
 
 def _logical(name: str) -> str:

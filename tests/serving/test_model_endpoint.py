@@ -19,11 +19,13 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.model_endpoint import (
     DataCaptureSpec,
     DeploymentPolicy,
+    EcrRepository,
     ModelEndpoint,
     ScalingSpec,
     ScheduledCapacity,
     ServerlessSpec,
     VariantSpec,
+    ecr_repository,
 )
 
 pytestmark = pytest.mark.synth
@@ -492,3 +494,27 @@ def test_serverless_rejects_vpc():
     stack = cdk.Stack(cdk.App(), "Bad")
     with pytest.raises(ValueError, match="serverless variants cannot be placed in a VPC"):
         _serverless_endpoint(stack, vpc=ec2.Vpc(stack, "V", nat_gateways=0))
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (ECR_IMAGE, EcrRepository("123456789012", "eu-west-1", "fraud-inference")),
+        (
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/fraud",
+            EcrRepository("123456789012", "us-east-1", "team/fraud"),
+        ),
+        (
+            "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference@sha256:" + "a" * 64,
+            EcrRepository("763104351884", "eu-west-1", "pytorch-inference"),
+        ),
+        (
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/m:1",
+            EcrRepository("123456789012", "cn-north-1", "m"),
+        ),
+        ("docker.io/library/churn:1", None),
+        ("public.ecr.aws/org/model:1", None),
+    ],
+)
+def test_ecr_repository_is_read_from_image_uris(image, expected):
+    assert ecr_repository(image) == expected
