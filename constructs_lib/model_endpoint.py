@@ -232,8 +232,9 @@ class ModelEndpoint(Construct):
             self,
             "Config",
             production_variants=[self._production_variant(v) for v in self.variants],
-            # Storage volumes exist only on instances; serverless endpoints reject a volume key.
-            kms_key_id=None if self._serverless else key.key_arn,
+            # Serverless endpoints have no volumes, and instances with local NVMe storage
+            # encrypt it in hardware: SageMaker rejects a volume key for both.
+            kms_key_id=None if self._serverless or self._local_storage else key.key_arn,
             data_capture_config=self._data_capture(data_capture),
         )
         self.endpoint_config_name = self._content_name()
@@ -259,6 +260,10 @@ class ModelEndpoint(Construct):
     @property
     def _serverless(self) -> bool:
         return any(v.is_serverless for v in self.variants)
+
+    @property
+    def _local_storage(self) -> bool:
+        return any(v.instance_type is not None and has_local_storage(v.instance_type) for v in self.variants)
 
     def _validate(
         self, image: str, artifact: str, data_capture: DataCaptureSpec | None, vpc: ec2.IVpc | None
@@ -770,6 +775,19 @@ def ecr_repository(image: str) -> EcrRepository | None:
     if match is None:
         return None
     return EcrRepository(account=match["account"], region=match["region"], name=match["repo"])
+
+
+# Families with local NVMe instance storage: a "d" after the generation (m5d, c6id, g4dn,
+# p4d, ...) and the GPU/accelerator families whose every size has it.
+_LOCAL_STORAGE_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")
+_LOCAL_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "p5", "p5e", "p5en"})
+
+
+def has_local_storage(instance_type: str) -> bool:
+    """Whether a SageMaker instance type (``ml.m5d.large``) has local NVMe storage."""
+    parts = instance_type.split(".")
+    family = parts[1] if len(parts) == 3 else ""
+    return family in _LOCAL_STORAGE_FAMILIES or bool(_LOCAL_STORAGE_FAMILY.match(family))
 
 
 def _logical(name: str) -> str:

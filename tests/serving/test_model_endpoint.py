@@ -26,6 +26,7 @@ from constructs_lib.model_endpoint import (
     ServerlessSpec,
     VariantSpec,
     ecr_repository,
+    has_local_storage,
 )
 
 pytestmark = pytest.mark.synth
@@ -518,3 +519,28 @@ def test_serverless_rejects_vpc():
 )
 def test_ecr_repository_is_read_from_image_uris(image, expected):
     assert ecr_repository(image) == expected
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [
+        ("ml.m5.large", False),
+        ("ml.c7g.xlarge", False),
+        ("ml.inf1.xlarge", False),
+        ("ml.m5d.large", True),
+        ("ml.c6id.2xlarge", True),
+        ("ml.g4dn.xlarge", True),
+        ("ml.p4d.24xlarge", True),
+        ("ml.g5.2xlarge", True),
+    ],
+)
+def test_local_storage_instance_types_are_recognised(instance_type, expected):
+    assert has_local_storage(instance_type) is expected
+
+
+def test_local_storage_variant_drops_the_volume_key():
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "Nvme", env=ENV)
+    _plain_endpoint(stack, variants=[replace(BLUE, instance_type="ml.g4dn.xlarge")])
+    config = _only(Template.from_stack(stack), "AWS::SageMaker::EndpointConfig")
+    assert "KmsKeyId" not in config
