@@ -195,3 +195,25 @@ def test_labels_for_unknown_transactions_or_bad_values_get_400(aws: Any, svc: An
         "labels[0].transaction_id": "no decision on record for nope"
     }
     assert "Contents" not in aws.s3.list_objects_v2(Bucket="fraud-offline", Prefix="ground-truth/")
+
+
+def test_request_path_functions_import_neither_numpy_nor_scikit_learn() -> None:
+    """The Lambda bundles carry Powertools and pydantic only; the model lives on the endpoint."""
+    import subprocess
+    import sys
+
+    from tests.fraud_detection.conftest import EXAMPLE_DIR
+
+    code = (
+        "import sys; import fraud_service.handler, fraud_service.label_handler; "
+        "print(sorted(m for m in ('numpy', 'sklearn', 'scipy', 'pyarrow', 'joblib') if m in sys.modules))"
+    )
+    repo = EXAMPLE_DIR.parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": f"{EXAMPLE_DIR}:{repo}", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == "[]"
