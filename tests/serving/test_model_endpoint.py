@@ -27,6 +27,8 @@ from constructs_lib.model_endpoint import (
     VariantSpec,
     ecr_repository,
     has_local_storage,
+    rollback_alarm_ids,
+    rollback_alarm_name,
 )
 
 pytestmark = pytest.mark.synth
@@ -544,3 +546,13 @@ def test_local_storage_variant_drops_the_volume_key():
     _plain_endpoint(stack, variants=[replace(BLUE, instance_type="ml.g4dn.xlarge")])
     config = _only(Template.from_stack(stack), "AWS::SageMaker::EndpointConfig")
     assert "KmsKeyId" not in config
+
+
+def test_rollback_alarms_have_predictable_names_for_other_stacks(synthesized):
+    template, endpoint = synthesized["Instance"]
+    names = {a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    expected = {rollback_alarm_name("fraud", alarm_id) for alarm_id in rollback_alarm_ids(250)}
+    assert names == expected == {"fraud-Invocation5XXErrors", "fraud-ModelErrors", "fraud-ModelLatencyP99"}
+    assert set(endpoint.alarms) == set(rollback_alarm_ids(endpoint.latency_slo_ms))
+    _, serverless = synthesized["Serverless"]
+    assert set(serverless.alarms) == set(rollback_alarm_ids(None)) == {"Invocation5XXErrors", "ModelErrors"}
