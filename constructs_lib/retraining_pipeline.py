@@ -267,7 +267,7 @@ class RetrainingPipeline(Construct):
     """One model's retraining pipeline.
 
     Exposes `state_machine`, `training_role`, `model_package_group`, `steps` (the shared
-    Lambda steps and lock table), `drift_rule`, `schedule_rule` and `approval_rule`.
+    Lambda steps and lock table), `drift_rule`, `schedule_rule`, `approval_rule` and `abort_rule`.
     """
 
     def __init__(
@@ -643,6 +643,32 @@ class RetrainingPipeline(Construct):
                 detail={"ModelPackageGroupName": [group_name]},
             ),
             targets=[targets.LambdaFunction(fn("ApprovalCallback"))],
+        )
+        # An aborted or timed-out execution runs no Catch: clean up after it from outside.
+        self.abort_rule = events.Rule(
+            self,
+            "OnRunAborted",
+            description=f"Stop training and release the lock of an aborted {model_name} run",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["ABORTED", "TIMED_OUT"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    fn("ReleaseLock"),
+                    event=events.RuleTargetInput.from_object(
+                        {
+                            "model": model_name,
+                            "execution": events.EventField.from_path("$.detail.executionArn"),
+                            "stop_training_jobs": True,
+                        }
+                    ),
+                )
+            ],
         )
 
     # ------------------------------------------------------------------ helpers

@@ -1,7 +1,12 @@
-"""Last step of every path: stop what this run started (on failure) and release the lock."""
+"""Last step of every path: stop what this run started (on failure) and release the lock.
+
+Also the target of the rule on aborted / timed-out executions, which end without running
+any state of their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
@@ -10,6 +15,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from lambdas.training.acquire_lock_handler import lock_key
+from lambdas.training.run_naming import job_name_pattern, sanitize_name
 from lambdas.training.runtime import client, logger, setting, tracer
 
 
@@ -20,15 +26,15 @@ class ReleaseRequest(BaseModel):
     stop_training_jobs: bool = False
 
 
-def _stop_running_jobs(job_prefix: str) -> list[str]:
+def _stop_running_jobs(name_contains: str, belongs: Callable[[str], bool]) -> list[str]:
     sagemaker = client("sagemaker")
     stopped: list[str] = []
-    paginator_args: dict[str, Any] = {"NameContains": job_prefix, "StatusEquals": "InProgress"}
+    paginator_args: dict[str, Any] = {"NameContains": name_contains, "StatusEquals": "InProgress"}
     while True:
         page = sagemaker.list_training_jobs(**paginator_args)
         for job in page.get("TrainingJobSummaries", []):
-            # NameContains matches anywhere; only this run's jobs start with its prefix.
-            if job["TrainingJobName"].startswith(job_prefix) and job.get("TrainingJobStatus") == "InProgress":
+            # NameContains matches anywhere in the name; `belongs` decides what is ours.
+            if belongs(job["TrainingJobName"]) and job.get("TrainingJobStatus") == "InProgress":
                 sagemaker.stop_training_job(TrainingJobName=job["TrainingJobName"])
                 stopped.append(job["TrainingJobName"])
         if not page.get("NextToken"):
@@ -40,7 +46,15 @@ def _stop_running_jobs(job_prefix: str) -> list[str]:
 @tracer.capture_lambda_handler
 @event_parser(model=ReleaseRequest)
 def handler(event: ReleaseRequest, context: LambdaContext) -> dict[str, Any]:
-    stopped = _stop_running_jobs(event.job_prefix) if event.stop_training_jobs and event.job_prefix else []
+    stopped: list[str] = []
+    if event.stop_training_jobs and event.job_prefix:
+        prefix = event.job_prefix
+        stopped = _stop_running_jobs(prefix, lambda name: name.startswith(prefix))
+    elif event.stop_training_jobs:
+        # An aborted or timed-out execution never learned its prefix: at most one run per
+        # model exists (the lock), so every running job of the model is that run's.
+        pattern = job_name_pattern(event.model)
+        stopped = _stop_running_jobs(sanitize_name(event.model)[:20], lambda name: bool(pattern.match(name)))
     try:
         client("dynamodb").delete_item(
             TableName=setting("LOCK_TABLE_NAME"),

@@ -32,13 +32,23 @@ class RunNames:
         return asdict(self)
 
 
+def _model_part(model: str) -> str:
+    return sanitize_name(model)[: _JOB_NAME_MAX - _SUFFIX_LEN - _RUN_ID_LEN - 1].strip("-")
+
+
+def job_name_pattern(model: str) -> re.Pattern[str]:
+    """Matches the training jobs of any run of `model` and of no other model (the run id and
+    attempt suffix pin the shape, so "fraud" does not match "fraud-v2" jobs)."""
+    return re.compile(rf"^{re.escape(_model_part(model))}-\d{{8}}T\d{{6}}-[0-9a-f]{{8}}$")
+
+
 def run_names(
     model: str, started: datetime, artifact_bucket: str, artifact_prefix: str = ARTIFACT_PREFIX
 ) -> RunNames:
     """All per-run names. The checkpoint URI is per run, shared by every attempt of that run,
     which is what lets a retried spot job resume from the previous attempt's checkpoints."""
     run_id = started.strftime("%Y%m%dT%H%M%S")
-    model_part = sanitize_name(model)[: _JOB_NAME_MAX - _SUFFIX_LEN - _RUN_ID_LEN - 1].strip("-")
+    model_part = _model_part(model)
     base = f"s3://{artifact_bucket}/{artifact_prefix.strip('/')}/{sanitize_name(model)}/{run_id}"
     return RunNames(
         run_id=run_id,

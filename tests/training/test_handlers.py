@@ -368,3 +368,27 @@ def test_approval_callback_drops_token_of_a_run_that_stopped_waiting(
     assert "Item" not in boto3.client("dynamodb").get_item(
         TableName=TABLE, Key={"pk": {"S": f"approval#{arn}"}}
     )
+
+
+def test_release_after_abort_stops_only_this_models_running_jobs(
+    table: str, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: list[str] = []
+
+    def fake_stop(self: SageMakerResponse) -> str:
+        """moto 5.2 has no StopTrainingJob: record it and mark the job Stopping, as SageMaker does."""
+        name = json.loads(self.body)["TrainingJobName"]
+        stopped.append(name)
+        self.sagemaker_backend.training_jobs[name].training_job_status = "Stopping"
+        return "{}"
+
+    monkeypatch.setattr(SageMakerResponse, "stop_training_job", fake_stop, raising=False)
+    create_job("fraud-20240501T120000-0a1b2c3d", "InProgress")
+    create_job("fraud-v2-20240501T120000-0a1b2c3d", "InProgress")  # another model sharing the prefix
+    create_job("fraud-20240430T120000-99999999", "Completed")
+    acquire(context, "arn:exec-1", {"model": "fraud"})
+    result = release_lock_handler.handler(
+        {"model": "fraud", "execution": "arn:exec-1", "stop_training_jobs": True}, context
+    )
+    assert result == {"released": True, "stopped_jobs": ["fraud-20240501T120000-0a1b2c3d"]}
+    assert stopped == ["fraud-20240501T120000-0a1b2c3d"]

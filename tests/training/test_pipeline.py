@@ -355,6 +355,20 @@ def test_drift_rule_matches_only_this_models_drift_event(template: dict[str, Any
     } in patterns
 
 
+def test_aborted_or_timed_out_runs_are_cleaned_up_by_rule(template: dict[str, Any]) -> None:
+    rules = [
+        r["Properties"]
+        for r in resources_of(template, "AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+    ]
+    assert len(rules) == 2  # one per pipeline
+    pattern = rules[0]["EventPattern"]
+    assert pattern["detail"]["status"] == ["ABORTED", "TIMED_OUT"]
+    [target] = rules[0]["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainingStepsReleaseLock")
+    assert '"stop_training_jobs":true' in target["InputTransformer"]["InputTemplate"]
+
+
 # ------------------------------------------------------------------------- bad props
 @pytest.mark.parametrize(
     ("overrides", "field"),
