@@ -220,6 +220,25 @@ def test_rolled_back_deployment_is_reported_as_failure(
     assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
 
 
+def package_event(package_arn: str, status: str) -> dict[str, Any]:
+    """The EventBridge event SageMaker sends when a reviewer decides."""
+    return {
+        "version": "0",
+        "id": "e",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2024-05-01T12:00:00Z",
+        "region": "eu-west-1",
+        "resources": [package_arn],
+        "detail-type": "SageMaker Model Package State Change",
+        "detail": {
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": status,
+            "ModelPackageGroupName": "churn-retraining",
+        },
+    }
+
+
 def wait_for_approval_request(template: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -248,22 +267,7 @@ def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
     boto3.client("sagemaker").update_model_package(
         ModelPackageArn=package_arn, ModelApprovalStatus="Rejected"
     )
-    event = {
-        "version": "0",
-        "id": "e",
-        "source": "aws.sagemaker",
-        "account": "123456789012",
-        "time": "2024-05-01T12:00:00Z",
-        "region": "eu-west-1",
-        "resources": [package_arn],
-        "detail-type": "SageMaker Model Package State Change",
-        "detail": {
-            "ModelPackageArn": package_arn,
-            "ModelApprovalStatus": "Rejected",
-            "ModelPackageGroupName": "churn-retraining",
-        },
-    }
-    assert harness.call("ApprovalCallback", event)["resumed"]
+    assert harness.call("ApprovalCallback", package_event(package_arn, "Rejected"))["resumed"]
 
     result = harness.wait(execution)
     assert result["status"] == "SUCCEEDED", result
@@ -271,6 +275,26 @@ def test_manual_rejection_is_not_deployed_and_second_start_is_skipped(
     assert harness.scenario.endpoint_updates == []
     subjects = [n["subject"] for n in harness.notifications()]
     assert subjects == ["Retraining awaits approval: churn", "Retraining rejected: churn"]
+
+
+def test_manual_approval_resumes_the_run_and_deploys(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    execution = harness.start("ChurnRetraining", "approved", {"model": "churn"})
+    package_arn = wait_for_approval_request(template)["pk"]["S"].removeprefix("approval#")
+    boto3.client("sagemaker").update_model_package(
+        ModelPackageArn=package_arn, ModelApprovalStatus="Approved"
+    )
+    assert harness.call("ApprovalCallback", package_event(package_arn, "Approved"))["resumed"]
+    result = harness.wait(execution)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["result"]["outcome"] == "deployed" and output["approval"]["approved"] is True
+    [update] = harness.scenario.endpoint_updates
+    assert update["EndpointName"] == "churn"
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "churn-errors"}
+    ]
 
 
 def test_unknown_model_start_ends_with_recorded_reason(
