@@ -34,7 +34,7 @@ def variant_spec(variant: Variant) -> VariantSpec:
         name=variant.name,
         weight=variant.weight,
         instance_type=variant.instance_type,
-        initial_instance_count=variant.initial_instance_count or (1 if variant.instance_type else None),
+        initial_instance_count=variant.initial_instance_count,
         model_artifact=variant.model_artifact,
         serverless=ServerlessSpec(
             memory_size_mb=variant.serverless.memory_size_mb,

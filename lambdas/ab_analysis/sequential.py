@@ -80,16 +80,16 @@ def confidence_radius(variance: Any, tau_sq: Any, alpha: float) -> Any:
 
 def _scalar_p_value(estimate: float, variance: float, tau_sq: float) -> float:
     """``msprt_p_value`` for one look without numpy's per-call overhead (the engine's hot path)."""
-    if variance <= 0:
+    denominator = 2 * variance * (variance + tau_sq)
+    # A variance so small that these products underflow is a degenerate (constant) metric.
+    if variance <= 0 or tau_sq <= 0 or denominator == 0:
         return 1.0 if estimate == 0 else 0.0
-    log_lr = 0.5 * math.log(variance / (variance + tau_sq)) + estimate * estimate * tau_sq / (
-        2 * variance * (variance + tau_sq)
-    )
+    log_lr = 0.5 * math.log(variance / (variance + tau_sq)) + estimate * estimate * tau_sq / denominator
     return 1.0 if log_lr <= 0 else math.exp(-log_lr)
 
 
 def _scalar_radius(variance: float, tau_sq: float, alpha: float) -> float:
-    if variance <= 0:
+    if variance <= 0 or tau_sq <= 0:
         return 0.0
     return math.sqrt(
         variance

@@ -82,3 +82,27 @@ def test_any_valid_input_yields_a_decision_and_strict_json(data: dict[str, objec
     text = json.dumps(result.to_dict(), allow_nan=False)
     assert result.decision.action.value in {"continue", "ship", "rollback"}
     assert '"p_value_adjusted"' in text
+
+
+def test_variance_that_underflows_is_treated_as_degenerate_not_a_crash() -> None:
+    """Found by hypothesis: sum_sq of 5e-257 made the mSPRT's variance products underflow to 0."""
+    data = {
+        "control": "A",
+        "weights": {"A": 0.5, "B": 0.5},
+        "sequential": True,
+        "metrics": [
+            {
+                "name": "m0",
+                "type": "mean",
+                "variants": {
+                    "A": {"n": 2, "sum": 0.0, "sum_sq": 0.0},
+                    "B": {"n": 2, "sum": 0.0, "sum_sq": 5.4e-257},
+                },
+            }
+        ],
+    }
+    from lambdas.ab_analysis.engine import analyse
+
+    result = analyse(data).to_dict()
+    assert result["decision"]["action"] == "continue"
+    assert result["metrics"][0]["comparisons"]["B"]["p_value"] == 1.0
