@@ -35,8 +35,29 @@ def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def test_app_synthesizes_nag_clean(template: dict[str, Any]) -> None:
     assert resources(template, "AWS::SageMaker::Endpoint")
-    # cdk-nag writes this report only when it finds something (and then synth raises).
-    assert not (Path(template["outdir"]) / "validation-report.json").exists()
+    # Synth raises on any finding; a report, when written, must show no violations either.
+    report_path = Path(template["outdir"]) / "validation-report.json"
+    reports = json.loads(report_path.read_text())["pluginReports"] if report_path.exists() else []
+    assert all(r["conclusion"] == "success" and not r["violations"] for r in reports)
+
+
+def test_app_fails_synth_on_an_unacknowledged_finding(tmp_path: Path) -> None:
+    """Proves the app attaches cdk-nag: one queue without TLS enforcement or DLQ fails the whole synth."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sqs as sqs
+
+    from app import build_app
+
+    app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": [], "fraud": SETTINGS})
+    build_app(app)
+    stack = cdk.Stack.of(app.node.find_child(SETTINGS["stack_name"]))
+    sqs.Queue(stack, "Unguarded")
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    [nag] = [r for r in report["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+    paths = {c["constructPath"] for v in nag["violations"] for c in v["violatingConstructs"]}
+    assert paths == {f"{SETTINGS['stack_name']}/Unguarded/Resource"}
 
 
 def test_api_methods_use_iam_auth_and_body_validation(template: dict[str, Any]) -> None:
