@@ -35,21 +35,26 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.spot_training import SpotTrainingStep, grant_key_use, nag_finding, retry_throttling
+from constructs_lib.spot_training import (
+    DEFAULT_CAPACITY_RETRY_INTERVAL,
+    DEFAULT_MAX_RUNTIME,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_POLL_INTERVAL,
+    SpotTrainingStep,
+    grant_key_use,
+    nag_finding,
+    retry_throttling,
+)
 from lambdas.common.errors import InputError, Problem
-from lambdas.training.approval_callback_handler import REJECTED_ERROR
+from lambdas.training.errors import REJECTED_ERROR
 from lambdas.training.evaluation import DIRECTIONS, Direction
 from lambdas.training.registration import APPROVAL_MODES, ApprovalMode, feature_schema_fingerprint
 from lambdas.training.run_naming import sanitize_name
 from lambdas.training.spot_training import MetricDefinition
 from lambdas.training.start_event import DRIFT_DETAIL_TYPE, DRIFT_SOURCE
 
-_HOURS_24 = cdk.Duration.hours(24)
-_HOURS_48 = cdk.Duration.hours(48)
-_DAYS_3 = cdk.Duration.days(3)
-_MINUTES_10 = cdk.Duration.minutes(10)
-_MINUTES_1 = cdk.Duration.minutes(1)
-_MINUTES_5 = cdk.Duration.minutes(5)
+DEFAULT_APPROVAL_TIMEOUT = cdk.Duration.days(3)
+DEFAULT_CANARY_WAIT = cdk.Duration.minutes(10)
 
 LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 METRICS_NAMESPACE = "MLPlatform/Training"
@@ -288,8 +293,8 @@ class RetrainingPipeline(Construct):
         metric_regex: str | None = None,
         instance_count: int = 1,
         volume_size_gb: int = 50,
-        max_runtime: cdk.Duration = _HOURS_24,
-        max_wait: cdk.Duration = _HOURS_48,
+        max_runtime: cdk.Duration = DEFAULT_MAX_RUNTIME,
+        max_wait: cdk.Duration = DEFAULT_MAX_WAIT,
         managed_spot: bool = True,
         hyperparameters: Mapping[str, str] | None = None,
         instance_hourly_price: float | None = None,
@@ -297,12 +302,12 @@ class RetrainingPipeline(Construct):
         training_set_function: lambda_.IFunction | None = None,
         training_set_query: str = "",
         approval: ApprovalMode = "manual",
-        approval_timeout: cdk.Duration = _DAYS_3,
+        approval_timeout: cdk.Duration = DEFAULT_APPROVAL_TIMEOUT,
         endpoint_name: str | None = None,
         variant_name: str | None = None,
         rollback_alarm_names: Sequence[str] = (),
         canary_percent: int = 10,
-        canary_wait: cdk.Duration = _MINUTES_10,
+        canary_wait: cdk.Duration = DEFAULT_CANARY_WAIT,
         on_drift: bool = True,
         drift_event_bus: events.IEventBus | None = None,
         schedule: events.Schedule | None = None,
@@ -310,8 +315,8 @@ class RetrainingPipeline(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
-        poll_interval: cdk.Duration = _MINUTES_1,
-        capacity_retry_interval: cdk.Duration = _MINUTES_5,
+        poll_interval: cdk.Duration = DEFAULT_POLL_INTERVAL,
+        capacity_retry_interval: cdk.Duration = DEFAULT_CAPACITY_RETRY_INTERVAL,
         capacity_retry_attempts: int = 3,
         capacity_retry_backoff: float = 2.0,
     ) -> None:

@@ -28,10 +28,10 @@ from lambdas.training.errors import SpotCapacityError
 from lambdas.training.run_naming import ARTIFACT_PREFIX
 from lambdas.training.spot_training import MetricDefinition, SpotTrainingSpec, create_training_job_request
 
-_HOURS_24 = cdk.Duration.hours(24)
-_HOURS_48 = cdk.Duration.hours(48)
-_MINUTES_1 = cdk.Duration.minutes(1)
-_MINUTES_5 = cdk.Duration.minutes(5)
+DEFAULT_MAX_RUNTIME = cdk.Duration.hours(24)
+DEFAULT_MAX_WAIT = cdk.Duration.hours(48)
+DEFAULT_POLL_INTERVAL = cdk.Duration.minutes(1)
+DEFAULT_CAPACITY_RETRY_INTERVAL = cdk.Duration.minutes(5)
 
 #: Error names under which Step Functions reports SageMaker API throttling and transient faults.
 SAGEMAKER_TRANSIENT_ERRORS = ["SageMaker.ThrottlingException", "SageMaker.AmazonSageMakerException"]
@@ -104,15 +104,15 @@ class SpotTrainingStep(Construct):
         check_function: lambda_.IFunction,
         instance_count: int = 1,
         volume_size_gb: int = 50,
-        max_runtime: cdk.Duration = _HOURS_24,
-        max_wait: cdk.Duration = _HOURS_48,
+        max_runtime: cdk.Duration = DEFAULT_MAX_RUNTIME,
+        max_wait: cdk.Duration = DEFAULT_MAX_WAIT,
         managed_spot: bool = True,
         hyperparameters: Mapping[str, str] | None = None,
         metric_definitions: Sequence[MetricDefinition] = (),
         subnets: Sequence[ec2.ISubnet] = (),
         security_groups: Sequence[ec2.ISecurityGroup] = (),
-        poll_interval: cdk.Duration = _MINUTES_1,
-        capacity_retry_interval: cdk.Duration = _MINUTES_5,
+        poll_interval: cdk.Duration = DEFAULT_POLL_INTERVAL,
+        capacity_retry_interval: cdk.Duration = DEFAULT_CAPACITY_RETRY_INTERVAL,
         capacity_retry_attempts: int = 3,
         capacity_retry_backoff: float = 2.0,
     ) -> None:

@@ -15,10 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from lambdas.training.errors import REJECTED_ERROR
 from lambdas.training.request_approval_handler import approval_key
 from lambdas.training.runtime import client, logger, setting, tracer
 
-REJECTED_ERROR = "ModelPackageRejected"
 _STALE_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
 

@@ -6,6 +6,9 @@ state machine's contract.
 
 from __future__ import annotations
 
+#: Error a reviewer's rejection raises in the run waiting for approval (SendTaskFailure).
+REJECTED_ERROR = "ModelPackageRejected"
+
 
 class SpotCapacityError(Exception):
     """Spot capacity or interruption: retry with a new job resuming from checkpoints."""
