@@ -85,3 +85,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWorld]:
         world.review_queue_url = world.sqs.create_queue(QueueName="fraud-review")["QueueUrl"]
         world.ingestion_queue_url = world.sqs.create_queue(QueueName="feature-ingest")["QueueUrl"]
         yield world
+
+
+def example_app_module() -> Any:
+    """The example's app.py, loaded under its own name: the repository root has an app.py too."""
+    import importlib.util
+
+    name = "fraud_detection_example_app"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLE_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fraud_detection.conftest import EXAMPLE_DIR
+from tests.fraud_detection.conftest import EXAMPLE_DIR, example_app_module
 
 SETTINGS = json.loads((EXAMPLE_DIR / "cdk.json").read_text())["context"]["fraud"]
 
@@ -18,9 +17,7 @@ SETTINGS = json.loads((EXAMPLE_DIR / "cdk.json").read_text())["context"]["fraud"
 def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import aws_cdk as cdk
 
-    sys.path.insert(0, str(EXAMPLE_DIR))
-    from app import build_app  # the example's app.py
-
+    build_app = example_app_module().build_app
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": [], "fraud": SETTINGS})
     # Synth runs cdk-nag (added by build_app); any finding raises ValidationFailed here.
@@ -46,10 +43,8 @@ def test_app_fails_synth_on_an_unacknowledged_finding(tmp_path: Path) -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_sqs as sqs
 
-    from app import build_app
-
     app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": [], "fraud": SETTINGS})
-    build_app(app)
+    example_app_module().build_app(app)
     stack = cdk.Stack.of(app.node.find_child(SETTINGS["stack_name"]))
     sqs.Queue(stack, "Unguarded")
     with pytest.raises(Exception, match="ValidationFailed"):
