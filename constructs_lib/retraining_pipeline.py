@@ -49,7 +49,7 @@ from lambdas.common.errors import InputError, Problem
 from lambdas.training.errors import REJECTED_ERROR
 from lambdas.training.evaluation import DIRECTIONS, Direction
 from lambdas.training.registration import APPROVAL_MODES, ApprovalMode, feature_schema_fingerprint
-from lambdas.training.run_naming import sanitize_name
+from lambdas.training.run_naming import ARTIFACT_PREFIX, sanitize_name
 from lambdas.training.spot_training import MetricDefinition
 from lambdas.training.start_event import DRIFT_DETAIL_TYPE, DRIFT_SOURCE
 
@@ -115,7 +115,14 @@ class RetrainingSteps(Construct):
             for step, module, what in _STEPS
         }
         role = self.role
-        for step in ("AcquireLock", "ReleaseLock", "RequestApproval", "ApprovalCallback", "Notify"):
+        for step in (
+            "AcquireLock",
+            "ReleaseLock",
+            "RequestApproval",
+            "ApprovalCallback",
+            "Notify",
+            "Register",
+        ):
             grant_key_use(key, role(step))
         self.lock_table.grant(role("AcquireLock"), "dynamodb:PutItem", "dynamodb:GetItem")
         self.lock_table.grant(role("ReleaseLock"), "dynamodb:DeleteItem")
@@ -172,12 +179,23 @@ class RetrainingSteps(Construct):
         self,
         *,
         training_role: iam.IRole,
+        artifact_bucket: s3.IBucket,
         model_package_group_name: str,
         endpoint_name: str | None,
         state_machine: sfn.StateMachine,
     ) -> None:
         """Add one pipeline's model: its package group, its endpoint, its training role."""
         stack = cdk.Stack.of(self)
+        reports = artifact_bucket.arn_for_objects(f"{ARTIFACT_PREFIX}/*")
+        self.role("Register").add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports])
+        )
+        acknowledge(
+            self.role("Register"),
+            "AwsSolutions-IAM5",
+            "The model-quality report is an object named per run under the retraining prefix.",
+            applies_to=[f"Resource::{nag_finding(self, reports)}"],
+        )
 
         def arn(resource: str, name: str) -> str:
             return stack.format_arn(
@@ -440,6 +458,7 @@ class RetrainingPipeline(Construct):
                 "evaluation": sfn.JsonPath.object_at("$.evaluation"),
                 "training_data_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
                 "feature_fingerprint": feature_schema_fingerprint(feature_schema or {}),
+                "metrics_uri": sfn.JsonPath.string_at("$.lock.evaluation_uri"),
             },
             result_path="$.package",
         )
@@ -604,6 +623,7 @@ class RetrainingPipeline(Construct):
         )
         self.steps.authorize(
             training_role=self.training_role,
+            artifact_bucket=artifact_bucket,
             model_package_group_name=group_name,
             endpoint_name=endpoint_name,
             state_machine=self.state_machine,

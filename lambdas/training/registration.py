@@ -54,12 +54,13 @@ def model_package_request(
     feature_fingerprint: str,
     evaluation: Mapping[str, Any],
     spot_savings: float | None,
+    metrics_uri: str | None = None,
     content_types: tuple[str, ...] = ("application/json",),
 ) -> dict[str, Any]:
     """CreateModelPackage parameters. Metrics and lineage travel as customer metadata, which
     needs no report file in S3 and is what the next run reads back as the production metric."""
     description = str(evaluation.get("reason", ""))[:1000]
-    return {
+    request: dict[str, Any] = {
         "ModelPackageGroupName": group_name,
         "ModelPackageDescription": description,
         "ModelApprovalStatus": approval,
@@ -79,6 +80,30 @@ def model_package_request(
                 "spot_savings": spot_savings,
             }
         ),
+    }
+    if metrics_uri:
+        request["ModelMetrics"] = {
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}
+        }
+    return request
+
+
+def metrics_report(
+    *, training_job_name: str, evaluation: Mapping[str, Any], spot_savings: float | None
+) -> dict[str, Any]:
+    """The model-quality statistics file the package's `ModelMetrics` points at."""
+    return {
+        "training_job": training_job_name,
+        "metric": {
+            "name": evaluation.get("metric_name"),
+            "value": evaluation.get("candidate"),
+            "production_value": evaluation.get("production"),
+            "direction": evaluation.get("direction"),
+            "margin": evaluation.get("margin"),
+            "improvement": evaluation.get("improvement"),
+        },
+        "decision": evaluation.get("reason"),
+        "spot_savings": spot_savings,
     }
 
 

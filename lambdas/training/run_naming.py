@@ -27,6 +27,7 @@ class RunNames:
     training_data_uri: str
     checkpoint_uri: str
     output_uri: str
+    evaluation_uri: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,4 +57,5 @@ def run_names(
         training_data_uri=f"{base}/training-set/",
         checkpoint_uri=f"{base}/checkpoints/",
         output_uri=f"{base}/output/",
+        evaluation_uri=f"{base}/evaluation/metrics.json",
     )

@@ -138,7 +138,9 @@ def test_check_training_returns_compact_record_or_named_error(aws: None, context
         check_training_handler.handler({"TrainingJobName": "bad"}, context)
 
 
-def register(context: FakeContext, better: bool, auc: float, mode: str = "automatic") -> dict[str, Any]:
+def register(
+    context: FakeContext, better: bool, auc: float, mode: str = "automatic", metrics_uri: str | None = None
+) -> dict[str, Any]:
     return register_handler.handler(
         {
             "model_package_group": GROUP,
@@ -160,6 +162,7 @@ def register(context: FakeContext, better: bool, auc: float, mode: str = "automa
             },
             "training_data_uri": "s3://b/data/",
             "feature_fingerprint": "fp",
+            "metrics_uri": metrics_uri,
         },
         context,
     )
@@ -200,6 +203,23 @@ def test_registration_status_follows_evaluation(aws: None, context: FakeContext)
     described = sagemaker.describe_model_package(ModelPackageName=rejected["model_package_arn"])
     assert described["ModelApprovalStatus"] == "Rejected"
     assert described["CustomerMetadataProperties"]["training_job"] == "job-1"
+    assert "ModelMetrics" not in described
+
+
+def test_registration_writes_model_quality_report_and_links_it(aws: None, context: FakeContext) -> None:
+    boto3.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    boto3.client("s3").create_bucket(Bucket="art", CreateBucketConfiguration={"LocationConstraint": REGION})
+    uri = "s3://art/retraining/fraud/20240501T120000/evaluation/metrics.json"
+    arn = register(context, better=True, auc=0.93, metrics_uri=uri)["model_package_arn"]
+    package = boto3.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"] == {
+        "ContentType": "application/json",
+        "S3Uri": uri,
+    }
+    body = boto3.client("s3").get_object(Bucket="art", Key=uri.removeprefix("s3://art/"))["Body"].read()
+    report = json.loads(body)
+    assert report["metric"]["value"] == pytest.approx(0.93) and report["spot_savings"] == pytest.approx(0.5)
+    assert report["training_job"] == "job-1"
 
 
 def test_evaluate_compares_with_latest_approved_package_and_emits_spot_savings(

@@ -121,6 +121,18 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     assert lineage["training_job"] == job["TrainingJobName"]
     assert lineage["training_data"] == output["lock"]["training_data_uri"]
     assert lineage["metric_value"] == "0.95" and lineage["spot_savings"] == "0.7"
+    report_uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert report_uri == output["lock"]["evaluation_uri"]
+    report_bucket, _, report_key = report_uri.removeprefix("s3://").partition("/")
+    report = json.loads(boto3.client("s3").get_object(Bucket=report_bucket, Key=report_key)["Body"].read())
+    assert report["metric"] == {
+        "name": "validation:auc",
+        "value": 0.95,
+        "production_value": None,
+        "direction": "maximize",
+        "margin": 0.01,
+        "improvement": None,
+    }
 
     [update] = harness.scenario.endpoint_updates
     assert update["EndpointName"] == "fraud"
