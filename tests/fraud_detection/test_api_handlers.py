@@ -217,3 +217,24 @@ def test_request_path_functions_import_neither_numpy_nor_scikit_learn() -> None:
         env={"PYTHONPATH": f"{EXAMPLE_DIR}:{repo}", "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_label_function_needs_no_feature_store_packages() -> None:
+    """Its bundle carries lambdas.common only (ProductFunction platform_packages=[])."""
+    import subprocess
+    import sys
+
+    from tests.fraud_detection.conftest import EXAMPLE_DIR
+
+    code = (
+        "import sys; import fraud_service.label_handler; "
+        "print(sorted(m for m in sys.modules if m.startswith('lambdas.') and not m.startswith('lambdas.common')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": f"{EXAMPLE_DIR}:{EXAMPLE_DIR.parents[1]}", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == "[]"

@@ -114,3 +114,11 @@ def test_bad_app_settings_name_the_field() -> None:
         FraudAppSettings.parse({**SETTINGS, "model_artifact": "https://example.com/model.tar.gz"})
     with pytest.raises(ValueError, match="thresholds"):
         FraudAppSettings.parse({**SETTINGS, "thresholds": {"approve_below": 0.95, "block_at": 0.5}})
+
+
+def test_decision_and_label_functions_get_their_own_bundles(template: dict[str, Any]) -> None:
+    functions = {
+        f["Properties"]["Handler"]: f["Properties"]["Code"]["S3Key"]
+        for f in resources(template, "AWS::Lambda::Function")
+    }
+    assert functions["fraud_service.handler.handler"] != functions["fraud_service.label_handler.handler"]

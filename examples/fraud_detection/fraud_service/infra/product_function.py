@@ -10,6 +10,7 @@ arguments, so the wheels are the ones the platform would pick.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,28 @@ class ProductBundler:
         self._spec = BundleSpec(
             name="fraud_service", requirements=self._requirements, python_version=python, architecture=arch
         )
+
+    def asset_hash(self) -> str:
+        """Requirements, target and every source file bundled: two functions with different
+        packages or requirements must not share an asset just because the root folder matches."""
+        digest = hashlib.sha256()
+        for part in (
+            *self._requirements,
+            *self._platform_packages,
+            self._spec.python_version,
+            self._spec.architecture,
+        ):
+            digest.update(part.encode() + b"\0")
+        roots = [PRODUCT_PACKAGE, *(PLATFORM_LAMBDAS / p for p in ("common", *self._platform_packages))]
+        files = [PLATFORM_LAMBDAS / "__init__.py"] + [
+            f
+            for root in roots
+            for f in sorted(root.rglob("*.py"))
+            if "infra" not in f.relative_to(root).parts
+        ]
+        for file in files:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        return digest.hexdigest()
 
     def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
         out = Path(output_dir)
@@ -138,6 +161,8 @@ class ProductFunction(Construct):
             handler=handler,
             code=lambda_.Code.from_asset(
                 str(PRODUCT_PACKAGE),
+                asset_hash=bundler.asset_hash(),
+                asset_hash_type=cdk.AssetHashType.CUSTOM,
                 # jsii protocols and mypy disagree on try_bundle's signature; jsii.implements is the contract.
                 bundling=cdk.BundlingOptions(image=DEFAULT_RUNTIME.bundling_image, local=bundler),  # type: ignore[arg-type]
             ),
