@@ -10,6 +10,7 @@ from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.serving_stack import ServingStack
+from stacks.training_stack import TrainingStack
 from stacks.vector_search_stack import VectorSearchStack
 
 
@@ -58,6 +59,20 @@ class PlatformStage(cdk.Stage):
                 description=f"{config.name} serving shard {shard + 1}: endpoints and prediction API",
             )
             for shard, start in enumerate(range(0, len(config.models), size))
+        ]
+        training_size = config.sharding.models_per_training_stack
+        trained = [m for m in config.models if m.training is not None]
+        self.training = [
+            TrainingStack(
+                self,
+                f"Training-{shard + 1}",
+                config=config,
+                environment=environment.name,
+                models=trained[start : start + training_size],
+                foundation=self.foundation,
+                description=f"{config.name} training shard {shard + 1}: spot training and retraining pipelines",
+            )
+            for shard, start in enumerate(range(0, len(trained), training_size))
         ]
         monitoring_size = config.sharding.models_per_monitoring_stack
         self.monitoring = [
