@@ -7,9 +7,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import fraud_service.inference as inference
 import numpy as np
 import pytest
-from fraud_service import inference
 from fraud_service.model_features import MODEL_FEATURES
 from fraud_service.synthetic import generate
 from sklearn.metrics import roc_auc_score
@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 def test_artifact_holds_model_metadata_and_the_inference_script(built_artifact: Any) -> None:
     with tarfile.open(built_artifact.path) as tar:
         names = set(tar.getnames())
-    assert names == {"model.joblib", "metadata.json", "code/inference.py", "code/requirements.txt"}
+    assert names == {"model.joblib", "metadata.json", "code/inference.py"}
     metadata = json.loads((built_artifact.model_dir / "metadata.json").read_text())
     assert metadata["feature_names"] == list(MODEL_FEATURES)
     assert metadata["model_version"] == built_artifact.model_version

@@ -1,7 +1,7 @@
 """Train the fraud classifier on the synthetic generator and package a SageMaker artifact.
 
 ``python -m fraud_service.train --out DIR`` writes ``DIR/model.tar.gz`` (``model.joblib``,
-``metadata.json``, ``code/inference.py``, ``code/requirements.txt``) and prints the held-out
+``metadata.json``, ``code/inference.py``) and prints the held-out
 AUC. Upload it and point the stack's ``model_artifact`` at it.
 """
 
@@ -74,8 +74,10 @@ def package(model: HistGradientBoostingClassifier, out_dir: Path, *, heldout_auc
     files = {
         inference.MODEL_FILE: model_bytes,
         inference.METADATA_FILE: json.dumps(metadata, indent=2).encode(),
+        # No code/requirements.txt: the container would pip install it at start-up, which
+        # fails behind the endpoint's network isolation. The script needs only what the
+        # image has; model_fn checks the scikit-learn version instead.
         "code/inference.py": Path(inference.__file__).read_bytes(),
-        "code/requirements.txt": f"scikit-learn=={sklearn.__version__}\n".encode(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / ARTIFACT
