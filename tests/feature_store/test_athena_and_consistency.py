@@ -53,6 +53,66 @@ def test_athena_runner_rejects_unknown_groups_and_malformed_events(athena_env: N
         athena_handler.parse_event({"entity_source": "t", "timestamp_column": "ts", "requests": []})
 
 
+TRAINING_SET_URI = "s3://artifacts-bucket/retraining/fraud/20260201T000000/training-set/"
+
+
+def test_output_uri_unloads_the_point_in_time_select_as_parquet_there(athena_env: None) -> None:
+    event = {
+        "entity_source": '"ml"."labels"',
+        "timestamp_column": "ts",
+        "requests": [{"group": "user_activity", "features": ["txn_count_1h"]}],
+        "output_uri": TRAINING_SET_URI,
+    }
+    result = athena_handler.handler(event, FakeContext())
+    assert result["state"] == "SUCCEEDED"
+    assert result["output_location"] == TRAINING_SET_URI
+    query = boto3.client("athena", region_name="eu-west-1").get_query_execution(
+        QueryExecutionId=result["query_execution_id"]
+    )["QueryExecution"]["Query"]
+    select = athena_handler.build_sql(
+        athena_handler.StartEvent.model_validate(event),
+        athena_handler.GlueRegistry(boto3.client("glue", region_name="eu-west-1"), "feature_store"),
+        "feature_store",
+    )
+    assert query == f"UNLOAD (\n{select}\n) TO '{TRAINING_SET_URI}' WITH (format = 'PARQUET')"
+    assert select.startswith("WITH k0 AS") and "txn_count_1h" in select
+    # A poll knows the execution only by id: the target comes back from the statement itself.
+    again = athena_handler.handler({"query_execution_id": result["query_execution_id"]}, FakeContext())
+    assert again["output_location"] == TRAINING_SET_URI
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://artifacts-bucket/retraining/training-set/",
+        "s3://artifacts-bucket/retraining/training-set",  # an object, not a prefix
+        "s3://artifacts-bucket/",  # the bucket root is never empty for long
+        "s3://artifacts-bucket/x' WITH (format = 'JSON') --/",
+    ],
+)
+def test_output_uri_that_is_not_an_s3_prefix_is_refused_naming_the_field(athena_env: None, uri: str) -> None:
+    event = {
+        "entity_source": "t",
+        "timestamp_column": "ts",
+        "requests": [{"group": "user_activity"}],
+        "output_uri": uri,
+    }
+    with pytest.raises(InputError) as err:
+        athena_handler.handler(event, FakeContext())
+    assert [p.field for p in err.value.problems] == ["output_uri"]
+
+
+def test_unload_target_is_read_only_from_unload_statements() -> None:
+    assert (
+        athena_handler.unload_target("SELECT * FROM (SELECT 1) TO 's3://b/p/' WITH (format = 'PARQUET')")
+        is None
+    )
+    assert (
+        athena_handler.unload_target(athena_handler.unload_sql("SELECT 1", "s3://bkt/a/b/"))
+        == "s3://bkt/a/b/"
+    )
+
+
 def test_poll_loop_stops_when_the_time_budget_runs_out() -> None:
     class RunningAthena:
         calls = 0
