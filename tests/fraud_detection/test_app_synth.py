@@ -122,3 +122,25 @@ def test_decision_and_label_functions_get_their_own_bundles(template: dict[str, 
         for f in resources(template, "AWS::Lambda::Function")
     }
     assert functions["fraud_service.handler.handler"] != functions["fraud_service.label_handler.handler"]
+
+
+def _joined(value: Any) -> str:
+    """A `Fn::Join` of literals and references as one comparable string."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_joined(p) for p in parts)
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def test_performance_monitor_reads_the_labels_the_label_function_writes(template: dict[str, Any]) -> None:
+    env = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+        for f in resources(template, "AWS::Lambda::Function")
+    }
+    monitor, labels = (
+        env["lambdas.model_monitoring.handler.handler"],
+        env["fraud_service.label_handler.handler"],
+    )
+    assert _joined(monitor["LABELS_URI"]).rstrip("/") == _joined(labels["LABELS_URI"]).rstrip("/")
+    assert _joined(monitor["LABELS_URI"]).endswith("/ground-truth/fraud/")
+    assert monitor["MODEL_NAME"] == SETTINGS["endpoint_name"]

@@ -1,8 +1,10 @@
 """Train the fraud classifier on the synthetic generator and package a SageMaker artifact.
 
 ``python -m fraud_service.train --out DIR`` writes ``DIR/model.tar.gz`` (``model.joblib``,
-``metadata.json``, ``code/inference.py``) and prints the held-out
-AUC. Upload it and point the stack's ``model_artifact`` at it.
+``metadata.json``, ``code/inference.py``) and ``DIR/drift-baseline.json`` (the platform's
+drift profile of the held-out inputs and scores), and prints the held-out AUC. Upload the
+artifact and point the stack's ``model_artifact`` at it; upload the baseline to the
+stack's ``DriftBaselineUri``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+import numpy as np
 import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
@@ -29,6 +32,9 @@ from fraud_service.model_features import MODEL_FEATURES
 from fraud_service.synthetic import generate
 
 ARTIFACT = "model.tar.gz"
+DRIFT_BASELINE = "drift-baseline.json"
+# The drift monitor's default name for the model's output in captured data.
+PREDICTION = "prediction"
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,20 @@ class TrainingReport:
     train_rows: int
     heldout_rows: int
     fraud_rate: float
+    drift_baseline: Path
 
 
-def train(
-    *, n: int = 60_000, seed: int = 7, max_iter: int = 200
-) -> tuple[HistGradientBoostingClassifier, float, int, int, float]:
+@dataclass(frozen=True)
+class Trained:
+    model: HistGradientBoostingClassifier
+    heldout_auc: float
+    heldout_features: np.ndarray
+    heldout_scores: np.ndarray
+    train_rows: int
+    fraud_rate: float
+
+
+def train(*, n: int = 60_000, seed: int = 7, max_iter: int = 200) -> Trained:
     data = generate(n, seed=seed)
     x_train, x_test, y_train, y_test = train_test_split(
         data.features, data.labels, test_size=0.25, random_state=seed, stratify=data.labels
@@ -55,8 +70,26 @@ def train(
     # down more than tenfold, and the data set is small.
     with threadpool_limits(1):
         model.fit(x_train, y_train)
-    auc = float(roc_auc_score(y_test, model.predict_proba(x_test)[:, 1]))
-    return model, auc, len(y_train), len(y_test), float(data.labels.mean())
+        scores = model.predict_proba(x_test)[:, 1]
+    auc = float(roc_auc_score(y_test, scores))
+    return Trained(model, auc, x_test, scores, len(y_train), float(data.labels.mean()))
+
+
+def write_drift_baseline(trained: Trained, out_dir: Path) -> Path:
+    """The platform's drift baseline profile of the held-out inputs and scores.
+
+    Upload it to the stack's ``DriftBaselineUri``: the monitor compares captured requests
+    (named ``features``) and responses (``scores``, read as ``prediction``) with it.
+    """
+    from lambdas.drift.dataset_profile import profile_baseline
+    from lambdas.drift.serialization import dumps
+
+    columns = {name: trained.heldout_features[:, i] for i, name in enumerate(MODEL_FEATURES)}
+    columns[PREDICTION] = trained.heldout_scores
+    profile = profile_baseline(columns, kinds=dict.fromkeys(columns, "numeric"))
+    path = out_dir / DRIFT_BASELINE
+    path.write_text(dumps(profile))
+    return path
 
 
 def package(model: HistGradientBoostingClassifier, out_dir: Path, *, heldout_auc: float) -> tuple[Path, str]:
@@ -93,9 +126,18 @@ def package(model: HistGradientBoostingClassifier, out_dir: Path, *, heldout_auc
 def train_and_package(
     out_dir: Path, *, n: int = 60_000, seed: int = 7, max_iter: int = 200
 ) -> TrainingReport:
-    model, auc, n_train, n_test, rate = train(n=n, seed=seed, max_iter=max_iter)
-    path, version = package(model, out_dir, heldout_auc=auc)
-    return TrainingReport(path, version, auc, n_train, n_test, rate)
+    trained = train(n=n, seed=seed, max_iter=max_iter)
+    path, version = package(trained.model, out_dir, heldout_auc=trained.heldout_auc)
+    baseline = write_drift_baseline(trained, out_dir)
+    return TrainingReport(
+        path,
+        version,
+        trained.heldout_auc,
+        trained.train_rows,
+        len(trained.heldout_scores),
+        trained.fraud_rate,
+        baseline,
+    )
 
 
 def extract(artifact: Path, into: Path | None = None) -> Path:
@@ -117,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.artifact}: {report.model_version}, held-out AUC {report.heldout_auc:.4f} "
         f"({report.train_rows} train / {report.heldout_rows} held-out rows, fraud rate {report.fraud_rate:.2%})"
     )
+    print(f"{report.drift_baseline}: drift baseline of the held-out inputs and scores")
     return 0
 
 

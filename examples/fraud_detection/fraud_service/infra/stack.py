@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib.drift_monitor import DriftMonitor
 from constructs_lib.feature_store import FeatureStore
 from constructs_lib.model_endpoint import DataCaptureSpec, ModelEndpoint, ScalingSpec, VariantSpec
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
@@ -28,10 +29,12 @@ from fraud_service.feature_groups import FEATURE_GROUPS
 from fraud_service.infra.api_schema import labels_schema, transaction_schema
 from fraud_service.infra.product_function import ProductFunction
 from fraud_service.infra.settings import FraudAppSettings
+from fraud_service.model_features import MODEL_FEATURES
 from lambdas.feature_store import settings as feature_env
 
 LABELS_PREFIX = "ground-truth/fraud"
 CAPTURE_PREFIX = "data-capture/fraud"
+BASELINE_PREFIX = "baselines"
 
 
 class FraudDetectionStack(cdk.Stack):
@@ -135,6 +138,25 @@ class FraudDetectionStack(cdk.Stack):
             ),
             latency_slo_ms=settings.latency_slo_ms,
         )
+        # Drift of the captured inputs and scores, and AUC/precision/recall from reviewers'
+        # labels joined on the inference id (= transaction id).
+        self.monitor = DriftMonitor(
+            self,
+            "Monitor",
+            model_name=settings.endpoint_name,
+            baseline_bucket=self.monitoring_bucket,
+            baseline_key=f"{BASELINE_PREFIX}/{settings.endpoint_name}.json",
+            data_bucket=self.monitoring_bucket,
+            data_prefix=f"{CAPTURE_PREFIX}/{settings.endpoint_name}",
+            results_bucket=self.monitoring_bucket,
+            key=self.key,
+            endpoint_name=settings.endpoint_name,
+            variant_names=["primary"],
+            feature_names=MODEL_FEATURES,
+            monitored_features=["amount", "amount_ratio_90d", "txn_count_10m", "merchant_risk_score"],
+            labels_bucket=self.monitoring_bucket,
+            labels_prefix=LABELS_PREFIX,
+        )
         self.decision_function = self._decision_function()
         self.label_function = self._label_function()
         self.api = self._api()
@@ -167,6 +189,11 @@ class FraudDetectionStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "ReviewQueueUrl", value=self.review_queue.queue_url)
         cdk.CfnOutput(self, "LabelsUri", value=f"s3://{self.monitoring_bucket.bucket_name}/{LABELS_PREFIX}/")
+        cdk.CfnOutput(
+            self,
+            "DriftBaselineUri",
+            value=f"s3://{self.monitoring_bucket.bucket_name}/{BASELINE_PREFIX}/{settings.endpoint_name}.json",
+        )
 
     def _decision_function(self) -> ProductFunction:
         s = self.settings
