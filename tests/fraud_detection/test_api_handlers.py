@@ -8,9 +8,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import fraud_service.handler as handler
+import fraud_service.label_handler as label_handler
 import pytest
 from aws_lambda_powertools import Metrics
-from fraud_service import handler, label_handler
 from fraud_service.decision import Thresholds
 from fraud_service.local_scorer import LocalScorer
 from fraud_service.settings import DecisionSettings, LabelSettings
