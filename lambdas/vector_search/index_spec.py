@@ -175,12 +175,19 @@ class IndexSpec(BaseModel):
         return {DOC_ID_FIELD: FieldType.KEYWORD, CHUNK_INDEX_FIELD: FieldType.INTEGER, **self.metadata}
 
 
+def problems_from(exc: ValidationError, default_field: str = "spec") -> list[Problem]:
+    """One Problem per pydantic error, without pydantic's "Value error, " prefix."""
+    return [
+        Problem(
+            ".".join(str(p) for p in err["loc"]) or default_field, err["msg"].removeprefix("Value error, ")
+        )
+        for err in exc.errors()
+    ]
+
+
 def parse_index_spec(raw: object, source: str = "index spec") -> IndexSpec:
     """Validate a raw mapping into an IndexSpec, turning pydantic errors into an InputError."""
     try:
         return IndexSpec.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(
-            [Problem(".".join(str(p) for p in err["loc"]) or "spec", err["msg"]) for err in exc.errors()],
-            source,
-        ) from exc
+        raise InputError(problems_from(exc), source) from exc

@@ -20,9 +20,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from lambdas.common.errors import InputError, Problem
+from lambdas.common.errors import InputError
 from lambdas.vector_search.embedding import BedrockEmbedder, Embedder, SageMakerEmbedder
 from lambdas.vector_search.http_client import OpenSearchClient
+from lambdas.vector_search.index_spec import problems_from
 from lambdas.vector_search.ingest import ChunkingOptions, DocumentFailed, IngestMessage, ingest_document
 from lambdas.vector_search.settings import PipelineSettings, opensearch_settings, pipeline_settings
 
@@ -57,9 +58,7 @@ def parse_message(body: str) -> IngestMessage:
     try:
         return IngestMessage.model_validate_json(body)
     except ValidationError as exc:
-        raise InputError(
-            [Problem(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()], "message"
-        ) from exc
+        raise InputError(problems_from(exc, "body"), "message") from exc
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:

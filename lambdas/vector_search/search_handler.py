@@ -19,8 +19,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lambdas.common.errors import InputError, Problem
+from lambdas.common.errors import InputError
 from lambdas.vector_search.http_client import OpenSearchClient, OpenSearchError
+from lambdas.vector_search.index_spec import problems_from
 from lambdas.vector_search.search import hit_view, search
 from lambdas.vector_search.settings import SearchSettings, opensearch_settings, search_settings
 
@@ -81,9 +82,7 @@ def parse_body(raw: Any) -> SearchBody:
     try:
         return SearchBody.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(
-            [Problem(".".join(map(str, e["loc"])) or "body", e["msg"]) for e in exc.errors()]
-        ) from exc
+        raise InputError(problems_from(exc, "body")) from exc
 
 
 @app.post("/search")
@@ -95,14 +94,15 @@ def search_route() -> dict[str, Any]:
         raise InputError.single("body", f"is not valid JSON: {exc}") from exc
     body = parse_body(raw)
     config = settings()
-    unknown = [name for name in body.indices if name not in config.indices]
+    known = config.by_name
+    unknown = [name for name in body.indices if name not in known]
     if unknown:
-        raise NotFoundError(f"unknown index {unknown[0]!r}; known: {sorted(config.indices)}")
+        raise NotFoundError(f"unknown index {unknown[0]!r}; known: {sorted(known)}")
     if body.k > config.max_k:
         raise InputError.single("k", f"must be at most {config.max_k}, got {body.k}")
     result = search(
         opensearch_client(),
-        [config.indices[name] for name in body.indices],
+        [known[name] for name in body.indices],
         body.vector,
         k=body.k,
         oversample=body.oversample or config.default_oversample,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from lambdas.common.errors import InputError, Problem
 from lambdas.vector_search.http_client import OpenSearchClient
-from lambdas.vector_search.index_spec import IndexSpec, parse_index_spec
+from lambdas.vector_search.index_spec import IndexSpec, problems_from
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,9 +31,7 @@ def _validate(model: type[M], values: dict[str, str]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise InputError(
-            [Problem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()], "settings"
-        ) from exc
+        raise InputError(problems_from(exc, "settings"), "settings") from exc
 
 
 class OpenSearchSettings(BaseModel):
@@ -73,7 +71,7 @@ class PipelineSettings(BaseModel):
     @field_validator("index_spec", mode="before")
     @classmethod
     def _spec(cls, value: object) -> object:
-        return parse_index_spec(json.loads(value), "INDEX_SPEC") if isinstance(value, str) else value
+        return json.loads(value) if isinstance(value, str) else value
 
 
 _PIPELINE_ENV = {
@@ -96,17 +94,18 @@ def pipeline_settings(env: Mapping[str, str] | None = None) -> PipelineSettings:
 
 
 class SearchSettings(BaseModel):
-    indices: dict[str, IndexSpec]
+    indices: list[IndexSpec] = Field(min_length=1)
     default_oversample: int = Field(default=4, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=10_000)
 
     @field_validator("indices", mode="before")
     @classmethod
     def _specs(cls, value: object) -> object:
-        if isinstance(value, str):
-            specs = [parse_index_spec(raw, "INDEX_SPECS") for raw in json.loads(value)]
-            return {spec.name: spec for spec in specs}
-        return value
+        return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def by_name(self) -> dict[str, IndexSpec]:
+        return {spec.name: spec for spec in self.indices}
 
 
 _SEARCH_ENV = {"INDEX_SPECS": "indices", "DEFAULT_OVERSAMPLE": "default_oversample", "MAX_K": "max_k"}

@@ -183,3 +183,16 @@ def test_cluster_outage_fails_the_message_for_redelivery(
     fake.scripted[("POST", "/_bulk")] = [(500, {"error": "down"})]
     result = ingest_handler.handler(sqs_event({"doc_id": "d1", "text": "Short."}), lambda_context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+def test_search_settings_name_bad_index_specs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambdas.common.errors import InputError
+    from lambdas.vector_search.settings import search_settings
+
+    monkeypatch.setenv("INDEX_SPECS", json.dumps([spec_dict(space_type="cosinesimil")]))
+    with pytest.raises(InputError) as excinfo:
+        search_settings()
+    assert [str(p) for p in excinfo.value.problems] == [
+        "indices.0: engine 'faiss' does not support space_type 'cosinesimil' (supported: innerproduct, l2);"
+        " use engine 'lucene' for cosine similarity"
+    ]

@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdas.common.errors import InputError
 from lambdas.vector_search.index_spec import IndexSpec, SpaceType
@@ -138,3 +140,32 @@ def test_candidates_are_read_from_search_hits_without_their_vector() -> None:
     }
     [candidate] = candidates_from_response("docs", response, "embedding")
     assert candidate == Candidate("docs", "c1", [1, 2], {"text": "t"})
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=15),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from(list(SpaceType)),
+)
+def test_rerank_then_merge_of_any_split_equals_brute_force_over_all(
+    n: int, parts: int, k: int, seed: int, space: SpaceType
+) -> None:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, 6))
+    query = rng.normal(size=6)
+    owner = rng.integers(0, parts, size=n)
+    per_index = [
+        rerank(
+            space,
+            query.tolist(),
+            [Candidate(f"i{p}", f"{i:03d}", vectors[i].tolist(), {}) for i in np.flatnonzero(owner == p)],
+        )
+        for p in range(parts)
+    ]
+    merged = merge_top_k(per_index, k)
+    scores = exact_scores(space, query, vectors)
+    expected = sorted(range(n), key=lambda i: (-scores[i], f"i{owner[i]}", f"{i:03d}"))[:k]
+    assert [int(h.id) for h in merged] == expected
