@@ -58,7 +58,12 @@ def clients() -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(clients: dict[str, Any]) -> Iterator[None]:
+def aws(clients: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Clients the code under test builds itself (Powertools idempotency, from_environment)
+    # use the default region: pin it to the region the fixtures create resources in, since
+    # other test folders may have set another one first.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
     with mock_aws():
         yield
 
