@@ -239,3 +239,34 @@ def test_label_function_needs_no_feature_store_packages() -> None:
         env={"PYTHONPATH": f"{EXAMPLE_DIR}:{EXAMPLE_DIR.parents[1]}", "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_base64_encoded_body_is_decoded(svc: Any, sink: Metrics) -> None:
+    import base64
+
+    raw = body(transaction_id="b64-1")["body"]
+    event = {"body": base64.b64encode(raw.encode()).decode(), "isBase64Encoded": True}
+    assert json.loads(handler.process(event, svc, sink)["body"])["transaction_id"] == "b64-1"
+    assert problems(handler.process({"body": "%%%", "isBase64Encoded": True}, svc, sink))[
+        "(body)"
+    ].startswith("is not base64-encoded")
+
+
+def test_review_lost_to_a_queue_outage_is_delivered_by_the_retry(
+    aws: Any, built_artifact: Any, sink: Metrics
+) -> None:
+    seed_profiles(feature_client(aws), event_time=time.time() - 3600)
+    review_all = service(
+        aws, LocalScorer(built_artifact.model_dir), thresholds=Thresholds(approve_below=0.0, block_at=1.0)
+    )
+    aws.sqs.delete_queue(QueueUrl=aws.review_queue_url)
+    event = body(transaction_id="rq-1")
+
+    first = handler.process(event, review_all, sink)
+    aws.sqs.create_queue(QueueName="fraud-review")
+    second = handler.process(event, review_all, sink)
+
+    assert first["statusCode"] == 503
+    assert second["statusCode"] == 200 and json.loads(second["body"])["replayed"] is True
+    got = aws.sqs.receive_message(QueueUrl=aws.review_queue_url)["Messages"]
+    assert [json.loads(m["Body"])["transaction_id"] for m in got] == ["rq-1"]

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
 from lambdas.common.errors import InputError
+
+
+def request_body(event: dict[str, Any]) -> str:
+    """The proxy event's body as text; API Gateway base64-encodes it for binary media types."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise InputError.single("(body)", f"is not base64-encoded UTF-8: {exc}") from None
+    return str(body)
 
 
 def response(status: int, body: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fraud_service.api import bad_request, response
+from fraud_service.api import bad_request, request_body, response
 from fraud_service.audit import AuditLog
 from fraud_service.decision import Thresholds
 from fraud_service.decision_service import FraudDecisionService, ReviewQueue
@@ -69,7 +69,7 @@ def _service() -> FraudDecisionService:
 
 def process(event: dict[str, Any], service: FraudDecisionService, sink: Metrics = metrics) -> dict[str, Any]:
     try:
-        txn = parse_transaction(event.get("body") or "")
+        txn = parse_transaction(request_body(event))
     except InputError as exc:
         logger.info("malformed transaction", extra={"problems": exc.lines()})
         sink.add_metric(name="MalformedTransactions", unit=MetricUnit.Count, value=1)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from fraud_service.api import bad_request, response
+from fraud_service.api import bad_request, request_body, response
 from fraud_service.audit import audit_key
 from fraud_service.labels import label_key, label_lines, parse_labels
 from fraud_service.settings import LabelSettings
@@ -46,7 +46,7 @@ def process(
     sink: Metrics = metrics,
 ) -> dict[str, Any]:
     try:
-        labels = parse_labels(event.get("body") or "")
+        labels = parse_labels(request_body(event))
         unknown = [
             Problem(f"labels[{i}].transaction_id", f"no decision on record for {lab.inference_id}")
             for i, lab in enumerate(labels)
