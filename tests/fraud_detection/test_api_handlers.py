@@ -270,3 +270,17 @@ def test_review_lost_to_a_queue_outage_is_delivered_by_the_retry(
     assert second["statusCode"] == 200 and json.loads(second["body"])["replayed"] is True
     got = aws.sqs.receive_message(QueueUrl=aws.review_queue_url)["Messages"]
     assert [json.loads(m["Body"])["transaction_id"] for m in got] == ["rq-1"]
+
+
+@pytest.mark.parametrize(
+    ("offset_seconds", "reason"),
+    [(-400, "s old; at most 300 s is accepted"), (400, "s in the future; at most 300 s of clock skew")],
+)
+def test_stale_or_future_dated_transactions_get_400(
+    svc: Any, sink: Metrics, offset_seconds: int, reason: str
+) -> None:
+    """A backdated event time would escape the velocity windows, so it is refused."""
+    from datetime import timedelta
+
+    when = datetime.now(UTC) + timedelta(seconds=offset_seconds)
+    assert reason in problems(handler.process(body(event_time=when.isoformat()), svc, sink))["event_time"]

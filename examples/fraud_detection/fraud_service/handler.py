@@ -24,7 +24,7 @@ from fraud_service.feature_groups import VELOCITY_SPEC
 from fraud_service.feature_writer import FeatureStoreWriter, IngestionQueueWriter, VelocityWriter
 from fraud_service.scoring import EndpointScorer, endpoint_client_config
 from fraud_service.settings import DecisionSettings
-from fraud_service.transaction import parse_transaction
+from fraud_service.transaction import check_current, parse_transaction
 from fraud_service.velocity import VelocityWindows
 from lambdas.common.errors import InputError
 from lambdas.feature_store.client import FeatureStoreClient
@@ -70,6 +70,12 @@ def _service() -> FraudDecisionService:
 def process(event: dict[str, Any], service: FraudDecisionService, sink: Metrics = metrics) -> dict[str, Any]:
     try:
         txn = parse_transaction(request_body(event))
+        check_current(
+            txn,
+            service.wall_clock_ms(),
+            max_age_seconds=VELOCITY_SPEC.allowed_lateness_seconds,
+            max_skew_seconds=VELOCITY_SPEC.max_future_skew_seconds,
+        )
     except InputError as exc:
         logger.info("malformed transaction", extra={"problems": exc.lines()})
         sink.add_metric(name="MalformedTransactions", unit=MetricUnit.Count, value=1)

@@ -81,3 +81,22 @@ def _reason(err: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     return message
+
+
+def check_current(txn: Transaction, now_ms: int, *, max_age_seconds: int, max_skew_seconds: int) -> None:
+    """An authorization request is about now. An older or future-dated event time would fall
+    outside the velocity windows' lateness and not be counted, which a caller could use to
+    hide a burst, so it is refused instead."""
+    age_ms = now_ms - txn.event_time_ms
+    if age_ms > max_age_seconds * 1000:
+        raise InputError.single(
+            "event_time",
+            f"is {age_ms / 1000:.0f} s old; at most {max_age_seconds} s is accepted",
+            "transaction",
+        )
+    if -age_ms > max_skew_seconds * 1000:
+        raise InputError.single(
+            "event_time",
+            f"is {-age_ms / 1000:.0f} s in the future; at most {max_skew_seconds} s of clock skew is accepted",
+            "transaction",
+        )
