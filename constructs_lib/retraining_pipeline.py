@@ -5,17 +5,25 @@ Shape of a run (every box after the lock is inside one Parallel state whose Catc
 
     AcquireLock ─┬─ busy ──────→ Skipped (Succeed, reason in output and in the lock table)
                  ├─ refused ───→ StartRefused (Fail, reason as cause)
-                 └─ acquired → [BuildTrainingSet] → SpotTraining → Evaluate → Register
+                 └─ acquired → [BuildTrainingSet ⟲ CheckTrainingSet] → SpotTraining → Evaluate → Register
                         → Rejected ─────────────────────→ outcome "rejected"
                         → PendingManualApproval → WaitForApproval ─ rejected → "rejected"
                         → Approved → StartDeploy → Wait/CheckDeploy loop → "deployed"
                  → ReleaseLock → Notify → Succeed
     any failure → Cleanup (stop training jobs, release lock) → Notify("failed") → Fail
+
+BuildTrainingSet (optional) speaks the feature store's training-set runner protocol
+(`lambdas.feature_store.athena_handler`): it sends `training_set_request` plus
+`"output_uri": $.lock.training_data_uri` (the run's own, empty prefix, which is where the
+training job's channel reads), then polls with `{"query_execution_id"}` every
+`poll_interval` while `$.training_set.state` is QUEUED or RUNNING; FAILED or CANCELLED
+fails the run through the usual cleanup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -33,7 +41,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
 from constructs_lib.spot_training import (
     DEFAULT_CAPACITY_RETRY_INTERVAL,
@@ -55,6 +63,12 @@ from lambdas.training.start_event import DRIFT_DETAIL_TYPE, DRIFT_SOURCE
 
 DEFAULT_APPROVAL_TIMEOUT = cdk.Duration.days(3)
 DEFAULT_CANARY_WAIT = cdk.Duration.minutes(10)
+
+#: Keys of the training-set runner's start event that the pipeline's request may hold;
+#: `output_uri` is not among them: every run writes to its own training-data prefix.
+TRAINING_SET_REQUIRED_KEYS = frozenset({"entity_source", "timestamp_column", "requests"})
+TRAINING_SET_OPTIONAL_KEYS = frozenset({"time_range"})
+TRAINING_SET_FAILED_ERROR = "TrainingSetFailedError"
 
 LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 METRICS_NAMESPACE = "MLPlatform/Training"
@@ -318,7 +332,7 @@ class RetrainingPipeline(Construct):
         instance_hourly_price: float | None = None,
         feature_schema: Mapping[str, str] | None = None,
         training_set_function: lambda_.IFunction | None = None,
-        training_set_query: str = "",
+        training_set_request: Mapping[str, Any] | None = None,
         approval: ApprovalMode = "manual",
         approval_timeout: cdk.Duration = DEFAULT_APPROVAL_TIMEOUT,
         endpoint_name: str | None = None,
@@ -347,6 +361,8 @@ class RetrainingPipeline(Construct):
             endpoint_name,
             rollback_alarm_names,
             metric_margin,
+            training_set_function,
+            training_set_request,
         )
         self.model_name = model_name
         self.steps = steps or RetrainingSteps(self, "Steps", key=key, notification_topic=notification_topic)
@@ -417,21 +433,7 @@ class RetrainingPipeline(Construct):
         refused = sfn.Fail(self, "StartRefused", error="StartRefused", cause_path="$.lock.reason")
 
         # ---- the run itself
-        chain: list[sfn.TaskStateBase | sfn.Parallel] = []
-        if training_set_function is not None:
-            build = self._invoke(
-                "BuildTrainingSet",
-                training_set_function,
-                {
-                    "model": model_name,
-                    "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
-                    "query": training_set_query,
-                    "output_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
-                },
-                result_path=sfn.JsonPath.DISCARD,
-            )
-            chain.append(build)
-        chain.append(self.training.state)
+        chain: list[sfn.TaskStateBase | sfn.Parallel] = [self.training.state]
         evaluate_step = self._invoke(
             "EvaluateModel",
             fn("Evaluate"),
@@ -531,10 +533,16 @@ class RetrainingPipeline(Construct):
         body = sfn.Chain.start(chain[0])
         for next_step in chain[1:]:
             body = body.next(next_step)
+        body = body.next(approval_choice)
+        if training_set_function is not None:
+            assert training_set_request is not None  # _check_props
+            body = self._training_set_chain(
+                training_set_function, training_set_request, poll_interval, then=body
+            )
         run = sfn.Parallel(
             self, "Run", output_path="$[0]", comment="the retraining run; any failure is caught"
         )
-        run.branch(body.next(approval_choice))
+        run.branch(body)
 
         release_done = self._invoke(
             "ReleaseLock",
@@ -706,6 +714,8 @@ class RetrainingPipeline(Construct):
         endpoint_name: str | None,
         alarms: Sequence[str],
         margin: float,
+        training_set_function: lambda_.IFunction | None,
+        training_set_request: Mapping[str, Any] | None,
     ) -> None:
         problems: list[Problem] = []
         if not model_name:
@@ -727,6 +737,7 @@ class RetrainingPipeline(Construct):
                     "a pipeline that deploys needs at least one alarm for auto-rollback",
                 )
             )
+        problems += _training_set_problems(training_set_function, training_set_request)
         if problems:
             raise InputError(problems, f"RetrainingPipeline({model_name or '?'})")
 
@@ -750,6 +761,53 @@ class RetrainingPipeline(Construct):
         )
         retry_throttling(task, LAMBDA_THROTTLING)
         return task
+
+    def _training_set_chain(
+        self,
+        function: lambda_.IFunction,
+        request: Mapping[str, Any],
+        poll_interval: cdk.Duration,
+        *,
+        then: sfn.IChainable,
+    ) -> sfn.Chain:
+        """Start the training-set query, poll it until it ends, then continue with `then`."""
+        build = self._invoke(
+            "BuildTrainingSet",
+            function,
+            {**request, "output_uri": sfn.JsonPath.string_at("$.lock.training_data_uri")},
+            result_path="$.training_set",
+        )
+        wait = sfn.Wait(self, "WaitForTrainingSet", time=sfn.WaitTime.duration(poll_interval))
+        check = self._invoke(
+            "CheckTrainingSet",
+            function,
+            {"query_execution_id": sfn.JsonPath.string_at("$.training_set.query_execution_id")},
+            result_path="$.training_set",
+        )
+        # Inside the Run branch: the Parallel's Catch stops jobs, releases the lock and notifies.
+        failed = sfn.Fail(
+            self,
+            "TrainingSetFailed",
+            error=TRAINING_SET_FAILED_ERROR,
+            # The whole result, not States.Format: a null reason there would be a States.Runtime
+            # error, which no Catch sees, and the lock would stay taken until its TTL.
+            cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.training_set")),
+        )
+        state = "$.training_set.state"
+        ready = (
+            sfn.Choice(self, "TrainingSetReady?")
+            .when(sfn.Condition.string_equals(state, "SUCCEEDED"), then)
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals(state, "QUEUED"),
+                    sfn.Condition.string_equals(state, "RUNNING"),
+                ),
+                wait.next(check),
+            )
+            .otherwise(failed)
+        )
+        check.next(ready)
+        return sfn.Chain.start(build).next(ready)
 
     def _deploy_chain(
         self,
@@ -812,14 +870,17 @@ class RetrainingPipeline(Construct):
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5",
-            "Training jobs are named per run and attempt (training-job/*); Lambda invoke grants cover the "
-            "function's versions and aliases (:*), which Step Functions requires for qualified ARNs; X-Ray "
-            "tracing actions take no resource ARN (Resource::*).",
-            applies_to=[
-                "Resource::*",
-                f"Resource::{jobs}",
-                *(f"Resource::{nag_finding(self, f.function_arn)}:*" for f in invoked),
-            ],
+            "Training jobs are named per run and attempt (training-job/*); X-Ray tracing actions take no "
+            "resource ARN (Resource::*).",
+            applies_to=["Resource::*", f"Resource::{jobs}"],
+        )
+        # The exact ARN values of the invoke statements: a function imported from a literal ARN
+        # (another stack's, such as the feature store's training-set runner) flattens as itself.
+        acknowledge_wildcards(
+            self.state_machine.role,
+            "Lambda invoke grants cover the function's versions and aliases (:*), which Step Functions "
+            "requires for qualified ARNs.",
+            resources=[f"{f.function_arn}:*" for f in invoked],
         )
 
     # ------------------------------------------------------------------ surface
@@ -840,6 +901,38 @@ class RetrainingPipeline(Construct):
             statistic="Average",
             period=cdk.Duration.days(1),
         )
+
+
+def _training_set_problems(
+    function: lambda_.IFunction | None, request: Mapping[str, Any] | None
+) -> list[Problem]:
+    if function is None:
+        return (
+            [Problem("training_set_request", "is set but training_set_function is not")]
+            if request is not None
+            else []
+        )
+    if request is None:
+        return [
+            Problem(
+                "training_set_request",
+                "is required with training_set_function: entity_source, timestamp_column, requests",
+            )
+        ]
+    problems = [
+        Problem(f"training_set_request.{key}", "is required")
+        for key in sorted(TRAINING_SET_REQUIRED_KEYS - set(request))
+    ]
+    for key in sorted(set(request) - TRAINING_SET_REQUIRED_KEYS - TRAINING_SET_OPTIONAL_KEYS):
+        reason = (
+            "is set by the pipeline: every run writes to its own training-data prefix"
+            if key == "output_uri"
+            else "is not a key of the training-set start event"
+        )
+        problems.append(Problem(f"training_set_request.{key}", reason))
+    if "requests" in request and not request["requests"]:
+        problems.append(Problem("training_set_request.requests", "names no feature group"))
+    return problems
 
 
 def _selected_subnets(vpc: ec2.IVpc | None, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:

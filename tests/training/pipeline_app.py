@@ -3,6 +3,10 @@
 `fraud` approves better models automatically and deploys to an endpoint; `churn` waits
 for a reviewer. Both share one set of Lambda steps, as pipelines in a stack should. Poll and retry intervals are one second so that moto's interpreter, which
 really waits, runs each scenario in a few seconds.
+
+`fraud` builds its training set with the feature store's real Athena runner
+(`lambdas.feature_store.athena_handler`), configured by environment as the FeatureStore
+construct configures it; the harness stands in for Athena itself.
 """
 
 from __future__ import annotations
@@ -19,10 +23,31 @@ from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib.nag import acknowledge
 from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
+from lambdas.feature_store import settings as feature_store_env
+from lambdas.feature_store.registry import Dtype, Feature, FeatureGroup
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 FAST = cdk.Duration.seconds(1)
+
+GLUE_DATABASE = "feature_store"
+ATHENA_RESULTS = "s3://athenaresults/training-sets/"
+CARD_ACTIVITY = FeatureGroup(
+    name="card_activity",
+    entity_key="card_id",
+    owner_team="risk",
+    features=(
+        Feature(name="amount_1h", dtype=Dtype.FLOAT64, max_age_seconds=3600),
+        Feature(name="country", dtype=Dtype.STRING),
+    ),
+)
+#: The start event of the training-set runner, less the `output_uri` the pipeline adds.
+TRAINING_SET_REQUEST: dict[str, Any] = {
+    "entity_source": '"ml"."fraud_labels"',
+    "timestamp_column": "event_time",
+    "requests": [{"group": "card_activity", "features": ["amount_1h", "country"]}],
+    "time_range": ["2026-01-01", "2026-01-31"],
+}
 
 
 def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
@@ -36,13 +61,18 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
         bucket, "AwsSolutions-S1", "Test stand-in for the platform artifact bucket, which logs access."
     )
     topic = sns.Topic(stack, "Alarms", master_key=key)
-    # The feature store's Athena runner is another domain's function; the pipeline only needs an IFunction.
+    # The feature store's Athena runner belongs to another stack; the pipeline only needs an IFunction.
     training_set = lambda_.Function(
         stack,
         "FeatureStoreQuery",
         runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="tests.training.fake_training_set.handler",
+        handler="lambdas.feature_store.athena_handler.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+        environment={
+            feature_store_env.ENV_ATHENA_WORKGROUP: "primary",
+            feature_store_env.ENV_ATHENA_OUTPUT: ATHENA_RESULTS,
+            feature_store_env.ENV_GLUE_DATABASE: GLUE_DATABASE,
+        },
     )
     acknowledge(
         training_set,
@@ -81,9 +111,12 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
             variant_name="blue",
             rollback_alarm_names=["fraud-p99-latency"],
             schedule=cdk.aws_events.Schedule.rate(cdk.Duration.days(7)),
-            training_set_function=training_set,
-            training_set_query="SELECT * FROM fraud_training_view",
-            **{**common, **overrides},
+            **{
+                **common,
+                "training_set_function": training_set,
+                "training_set_request": TRAINING_SET_REQUEST,
+                **overrides,
+            },
         ),
         "churn": RetrainingPipeline(
             stack,

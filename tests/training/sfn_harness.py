@@ -6,14 +6,20 @@ created here carry. Lambda tasks run the real handlers in-process (moto's Docker
 Lambda backend would only echo canned results), chosen by the `Handler` each function has
 in the template and with that function's resolved environment.
 
-Two gaps in moto 5.2 are filled with the closest faithful stand-in:
+Three gaps in moto 5.2 are filled with the closest faithful stand-in:
 - training jobs finish the moment they are created, always "Completed"; a queue of
   `JobOutcome`s sets each new job's status, failure reason, metrics, billable time and
   how many DescribeTrainingJob calls still see it InProgress;
 - `UpdateEndpoint` and `StopTrainingJob` are not implemented; stand-ins record the calls
   and apply their documented effect (the endpoint is Updating for a set number of
   DescribeEndpoint calls, then InService on the new config, or on the old one when the
-  scenario rolls back).
+  scenario rolls back);
+- Athena queries succeed at once and carry no failure reason; a queue of `QueryOutcome`s
+  sets how many GetQueryExecution calls see each new query RUNNING, how it ends and why.
+  An UNLOAD behaves as Athena's does: refused (FAILED) when its target prefix holds
+  objects, and when it succeeds a Parquet file appears under that prefix.
+Lambda contexts report 1 s of remaining time, so the Athena runner checks its query once
+per invocation and the state machine's own Wait/poll loop does the waiting.
 """
 
 from __future__ import annotations
@@ -29,9 +35,17 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+from moto.athena.models import AthenaBackend
+from moto.athena.responses import AthenaResponse
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+
+from lambdas.feature_store.athena_handler import unload_target
+from lambdas.feature_store.offline_layout import glue_table_input
+from lambdas.feature_store.registry import FeatureGroup
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -90,6 +104,22 @@ def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
+def _objects_under(uri: str) -> list[str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def _write_parquet(uri: str, execution_id: str) -> None:
+    """One result file, named the way Athena names UNLOAD output (`<query id>_<n>`)."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"query_execution_id": [execution_id]}), sink)
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=f"{prefix}{execution_id}_00000", Body=sink.getvalue().to_pybytes()
+    )
+
+
 # ---------------------------------------------------------------------- scenario control
 @dataclass
 class JobOutcome:
@@ -104,8 +134,28 @@ class JobOutcome:
 
 
 @dataclass
+class QueryOutcome:
+    """How the next Athena query started in moto ends."""
+
+    state: str = "SUCCEEDED"
+    reason: str | None = None
+    running_polls: int = 0  # GetQueryExecution calls that still see RUNNING
+
+
+@dataclass
+class _RunningQuery:
+    polls_left: int
+    outcome: QueryOutcome
+    target: str | None  # the UNLOAD prefix, if the query is one
+    written: bool = False
+
+
+@dataclass
 class Scenario:
     jobs: list[JobOutcome] = field(default_factory=list)
+    queries: list[QueryOutcome] = field(default_factory=list)
+    started_queries: list[str] = field(default_factory=list)
+    _running_queries: dict[str, _RunningQuery] = field(default_factory=dict)
     rollback: bool = False  # the endpoint's alarms roll the update back
     deploy_in_progress_polls: int = 0  # DescribeEndpoint calls that still see Updating
     endpoint_updates: list[dict[str, Any]] = field(default_factory=list)
@@ -207,6 +257,44 @@ class PipelineHarness:
             response.sagemaker_backend.training_jobs[name].training_job_status = "Stopped"
             return "{}"
 
+        original_start_query = AthenaBackend.start_query_execution
+
+        def start_query_execution(backend: AthenaBackend, query: str, *args: Any, **kwargs: Any) -> str:
+            execution_id = original_start_query(backend, query, *args, **kwargs)
+            harness.scenario.started_queries.append(query)
+            outcome = harness.scenario.queries.pop(0) if harness.scenario.queries else QueryOutcome()
+            target = unload_target(query)
+            if target is not None and _objects_under(target):
+                outcome = QueryOutcome(
+                    state="FAILED",
+                    reason=f"HIVE_PATH_ALREADY_EXISTS: Target directory for table already exists: {target}",
+                )
+            harness.scenario._running_queries[execution_id] = _RunningQuery(
+                outcome.running_polls, outcome, target
+            )
+            return execution_id
+
+        original_get_query = AthenaResponse.get_query_execution
+
+        def get_query_execution(response: AthenaResponse) -> str:
+            result = json.loads(original_get_query(response))
+            execution_id = result["QueryExecution"]["QueryExecutionId"]
+            query = harness.scenario._running_queries[execution_id]
+            status = result["QueryExecution"]["Status"]
+            if query.polls_left > 0:
+                query.polls_left -= 1
+                status["State"] = "RUNNING"
+                return json.dumps(result)
+            status["State"] = query.outcome.state
+            if query.outcome.reason is not None:
+                status["StateChangeReason"] = query.outcome.reason
+            if query.outcome.state == "SUCCEEDED" and query.target is not None and not query.written:
+                _write_parquet(query.target, execution_id)
+                query.written = True
+            return json.dumps(result)
+
+        yield mock.patch.object(AthenaBackend, "start_query_execution", start_query_execution)
+        yield mock.patch.object(AthenaResponse, "get_query_execution", get_query_execution)
         yield mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
         yield mock.patch.object(SageMakerModelBackend, "create_training_job", create_training_job)
         yield mock.patch.object(SageMakerModelBackend, "describe_training_job", describe_training_job)
@@ -234,6 +322,7 @@ class PipelineHarness:
             memory_limit_in_mb=256,
             invoked_function_arn=self.names[(logical_id, "Arn")],
             aws_request_id="req",
+            get_remaining_time_in_millis=lambda: 1_000,
         )
         with self._handler_lock, mock.patch.dict(os.environ, environment):
             try:
@@ -244,6 +333,13 @@ class PipelineHarness:
         return json.dumps(result).encode()
 
     # -- resources
+    def create_feature_groups(self, database: str, *groups: FeatureGroup) -> None:
+        """The Glue tables the feature store's Athena runner reads its registry from."""
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": database})
+        for group in groups:
+            glue.create_table(DatabaseName=database, TableInput=glue_table_input(group, "offline", "offline"))
+
     def create_resources(self) -> None:
         for logical_id in resources_of(self.template, "AWS::DynamoDB::Table"):
             boto3.client("dynamodb").create_table(

@@ -14,10 +14,11 @@ import pytest
 from moto import mock_aws
 
 from lambdas.common.errors import InputError
+from lambdas.feature_store import athena_handler
 from lambdas.training.runtime import reset_clients
 
-from .pipeline_app import build_stack, template_json
-from .sfn_harness import JobOutcome, PipelineHarness, resources_of
+from .pipeline_app import CARD_ACTIVITY, GLUE_DATABASE, TRAINING_SET_REQUEST, build_stack, template_json
+from .sfn_harness import JobOutcome, PipelineHarness, QueryOutcome, resources_of
 
 pytestmark = pytest.mark.synth
 
@@ -50,10 +51,12 @@ def test_cdk_nag_aws_solutions_finds_nothing_unacknowledged(
 def harness(template: dict[str, Any]) -> Iterator[PipelineHarness]:
     with mock_aws(config=MOTO_CONFIG), ExitStack() as patches:
         reset_clients()
+        athena_handler._settings.cache_clear()  # read from the function's environment again
         pipeline = PipelineHarness(template)
         for patch in pipeline.patches():
             patches.enter_context(patch)
         pipeline.create_resources()
+        pipeline.create_feature_groups(GLUE_DATABASE, CARD_ACTIVITY)
         pipeline.create_endpoint("fraud", "blue")
         pipeline.create_endpoint("churn", "AllTraffic")
         yield pipeline
@@ -91,11 +94,20 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     harness: PipelineHarness, template: dict[str, Any]
 ) -> None:
     harness.scenario.jobs = [JobOutcome(in_progress_polls=1)]
+    harness.scenario.queries = [QueryOutcome(running_polls=1)]
     harness.scenario.deploy_in_progress_polls = 1
     execution = harness.start("FraudRetraining", "happy", DRIFT_EVENT)
     result = harness.wait(execution)
     assert result["status"] == "SUCCEEDED", result
     visited = harness.history_states(execution)
+    assert visited[visited.index("BuildTrainingSet") :][:5] == [
+        "BuildTrainingSet",
+        "TrainingSetReady?",
+        "WaitForTrainingSet",
+        "CheckTrainingSet",
+        "TrainingSetReady?",
+    ]
+    assert visited.index("TrainingSetReady?") < visited.index("SpotTraining")
     assert visited.count("DescribeTrainingJob") == 2 and "WaitForTraining" in visited
     assert visited.count("CheckDeploy") == 2 and "WaitForDeployment" in visited
     output = json.loads(result["output"])
@@ -104,9 +116,18 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     [job] = training_jobs()
     data_uri = job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
     assert data_uri == output["lock"]["training_data_uri"]
+    # The feature store's runner got the configured request plus this run's prefix, and UNLOADed there.
+    [query] = harness.scenario.started_queries
+    assert query.startswith(
+        'UNLOAD (\nWITH k0 AS (SELECT DISTINCT "card_id", "event_time" FROM "ml"."fraud_labels")'
+    )
+    assert query.endswith(f") TO '{data_uri}' WITH (format = 'PARQUET')")
+    assert "AND f.event_date <= '2026-01-31'" in query  # the request's time_range
+    assert output["training_set"]["state"] == "SUCCEEDED"
+    assert output["training_set"]["output_location"] == data_uri
     bucket, _, prefix = data_uri.removeprefix("s3://").partition("/")
     written = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
-    assert [o["Key"] for o in written] == [f"{prefix}part-00000.parquet"]  # by the BuildTrainingSet step
+    assert [o["Key"] for o in written] == [f"{prefix}{output['training_set']['query_execution_id']}_00000"]
     assert job["EnableManagedSpotTraining"] is True
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400}
     assert job["CheckpointConfig"]["S3Uri"] == output["lock"]["checkpoint_uri"]
@@ -163,6 +184,35 @@ def test_training_failure_is_caught_cleaned_up_and_notified(
     [note] = harness.notifications()
     assert note["subject"] == "Retraining failed: fraud" and "TrainingJobFailedError" in note["message"]
     assert "Cleanup" in harness.history_states(result["executionArn"])
+    assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
+
+
+def test_failed_training_set_query_fails_the_run_cleans_up_and_notifies(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    reason = "COLUMN_NOT_FOUND: line 3:8: Column 'event_time' cannot be resolved"
+    harness.scenario.queries = [QueryOutcome(state="FAILED", reason=reason, running_polls=1)]
+    result = harness.run("FraudRetraining", "badquery", DRIFT_EVENT)
+    assert result["status"] == "FAILED" and result["error"] == "RetrainingFailed"
+    assert json.loads(result["cause"])["reason"] == reason
+    visited = harness.history_states(result["executionArn"])
+    assert visited.count("CheckTrainingSet") == 1 and "TrainingSetFailed" in visited
+    assert "SpotTraining" not in visited and training_jobs() == []
+    assert visited[-3:] == ["Cleanup", "NotifyFailure", "RetrainingFailed"]
+    [note] = harness.notifications()
+    assert note["subject"] == "Retraining failed: fraud"
+    assert "TrainingSetFailedError" in note["message"] and "COLUMN_NOT_FOUND" in note["message"]
+    assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
+
+
+def test_cancelled_training_set_query_without_reason_still_fails_cleanly(
+    harness: PipelineHarness, template: dict[str, Any]
+) -> None:
+    harness.scenario.queries = [QueryOutcome(state="CANCELLED")]
+    result = harness.run("FraudRetraining", "cancelled", {"model": "fraud"})
+    assert result["status"] == "FAILED" and '"state":"CANCELLED"' in result["cause"]
+    assert "Cleanup" in harness.history_states(result["executionArn"])
+    assert [n["subject"] for n in harness.notifications()] == ["Retraining failed: fraud"]
     assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
 
 
@@ -418,3 +468,27 @@ def test_bad_pipeline_props_fail_synth_naming_the_field(overrides: dict[str, Any
     with pytest.raises(InputError) as err:
         build_stack(**overrides)
     assert field in [p.field for p in err.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("request_", "fields"),
+    [
+        (None, ["training_set_request"]),
+        ({**TRAINING_SET_REQUEST, "output_uri": "s3://b/p/"}, ["training_set_request.output_uri"]),
+        (
+            {"requests": [{"group": "g"}], "query": "SELECT 1"},
+            [
+                "training_set_request.entity_source",
+                "training_set_request.timestamp_column",
+                "training_set_request.query",
+            ],
+        ),
+        ({**TRAINING_SET_REQUEST, "requests": []}, ["training_set_request.requests"]),
+    ],
+)
+def test_training_set_request_that_the_runner_would_refuse_fails_synth(
+    request_: dict[str, Any] | None, fields: list[str]
+) -> None:
+    with pytest.raises(InputError) as err:
+        build_stack(training_set_request=request_)
+    assert [p.field for p in err.value.problems] == fields
