@@ -327,6 +327,14 @@ class TrainingConfig(Strict):
     objective: ObjectiveMetric
     approval: Literal["automatic", "manual"] = "automatic"
     approval_timeout: Duration = "3d"
+    labels_table: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,254}\.[a-z][a-z0-9_]{0,254}$",
+        description='"database.table" in the Glue catalog: labelled entity rows (entity id per feature '
+        "group, timestamp, label columns) joined point-in-time to the model's feature_groups",
+    )
+    label_timestamp_column: Identifier = Field(
+        default="event_time", description="TIMESTAMP (UTC) column of labels_table"
+    )
 
     @model_validator(mode="after")
     def _wait_above_runtime(self) -> TrainingConfig:
@@ -417,6 +425,12 @@ class ModelConfig(Strict):
     retraining: RetrainingConfig = RetrainingConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     experiment: ExperimentConfig | None = None
+
+    @model_validator(mode="after")
+    def _training_set_has_features(self) -> ModelConfig:
+        if self.training is not None and not self.feature_groups:
+            raise ValueError("training builds its training set from feature_groups: list at least one")
+        return self
 
 
 # ----------------------------------------------------------------------------- vector search
