@@ -54,17 +54,17 @@ class BundleSpec:
     layer_sizes: Sequence[LayerSize] = ()
     strip_tests: bool = True
 
-    def cache_key(self) -> str:
+    def dependencies_key(self) -> str:
+        """Identifies the pip-installed part: functions with the same requirements share it."""
         digest = hashlib.sha256()
-        for part in (
-            self.name,
-            self.python_version,
-            self.architecture,
-            self.target_subdir,
-            *self.requirements,
-        ):
+        for part in (self.python_version, self.architecture, self.target_subdir, *self.requirements):
             digest.update(part.encode())
             digest.update(b"\0")
+        return digest.hexdigest()[:32]
+
+    def cache_key(self) -> str:
+        """Identifies the whole bundle (dependencies and sources); also the asset hash."""
+        digest = hashlib.sha256(self.dependencies_key().encode())
         for path in sorted(_source_paths(self)):
             digest.update(str(path.relative_to(REPO_ROOT)).encode())
             digest.update(path.read_bytes())
@@ -133,32 +133,44 @@ def pip_platform_args(spec: BundleSpec) -> list[str]:
 
 
 def build_bundle(spec: BundleSpec, output_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR) -> int:
-    """Build (or copy from cache) the bundle into `output_dir`; return its unzipped size."""
-    cached = cache_dir / spec.cache_key()
-    if not cached.is_dir():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".building-", dir=cache_dir))
-        try:
-            target = staging / spec.target_subdir if spec.target_subdir else staging
-            target.mkdir(parents=True, exist_ok=True)
-            if spec.requirements:
-                _pip_install(spec, target)
-            for directory in spec.source_dirs:
-                rel = directory.relative_to(REPO_ROOT)
-                shutil.copytree(directory, target / rel, dirs_exist_ok=True)
-            for file in spec.source_files:
-                rel = file.relative_to(REPO_ROOT)
-                (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(file, target / rel)
-            _strip(target, spec.strip_tests)
-            os.replace(staging, cached)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    size = directory_size(cached)
+    """Build the bundle into `output_dir` and return its unzipped size.
+
+    The pip-installed dependencies are cached by `dependencies_key`, so the dozens of
+    functions that share a requirements list cost one pip run; sources are copied fresh.
+    """
+    dependencies = _dependencies(spec, cache_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(dependencies, output_dir, dirs_exist_ok=True)
+    target = output_dir / spec.target_subdir if spec.target_subdir else output_dir
+    for directory in spec.source_dirs:
+        shutil.copytree(directory, target / directory.relative_to(REPO_ROOT), dirs_exist_ok=True)
+    for file in spec.source_files:
+        destination = target / file.relative_to(REPO_ROOT)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, destination)
+    _strip(target, spec.strip_tests)
+    size = directory_size(output_dir)
     _check_size(spec, size)
-    shutil.copytree(cached, output_dir, dirs_exist_ok=True)
     return size
+
+
+def _dependencies(spec: BundleSpec, cache_dir: Path) -> Path:
+    cached = cache_dir / f"deps-{spec.dependencies_key()}"
+    if cached.is_dir():
+        return cached
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=cache_dir))
+    try:
+        target = staging / spec.target_subdir if spec.target_subdir else staging
+        target.mkdir(parents=True, exist_ok=True)
+        if spec.requirements:
+            _pip_install(spec, target)
+        _strip(target, spec.strip_tests)
+        os.replace(staging, cached)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return cached
 
 
 def _pip_install(spec: BundleSpec, target: Path) -> None:

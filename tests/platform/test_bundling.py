@@ -76,3 +76,22 @@ def test_unresolvable_requirement_names_the_bundle_and_platform(tmp_path: Path) 
             tmp_path / "out",
             cache_dir=tmp_path / "c",
         )
+
+
+def test_functions_with_the_same_requirements_share_one_pip_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[str] = []
+
+    def fake_pip(spec: BundleSpec, target: Path) -> None:
+        runs.append(spec.name)
+        (target / "dep.py").write_text("VALUE = 1\n")
+
+    monkeypatch.setattr(local_bundling, "_pip_install", fake_pip)
+    first = _spec(name="a/Function", source_dirs=(LAMBDAS / "common",))
+    second = _spec(name="b/Function", source_dirs=(LAMBDAS / "common",), source_files=())
+    build_bundle(first, tmp_path / "a", cache_dir=tmp_path / "cache")
+    build_bundle(second, tmp_path / "b", cache_dir=tmp_path / "cache")
+    assert runs == ["a/Function"]
+    assert (tmp_path / "b" / "dep.py").is_file() and (tmp_path / "b" / "lambdas" / "common").is_dir()
+    assert first.cache_key() != second.cache_key()
