@@ -284,3 +284,14 @@ def test_stale_or_future_dated_transactions_get_400(
 
     when = datetime.now(UTC) + timedelta(seconds=offset_seconds)
     assert reason in problems(handler.process(body(event_time=when.isoformat()), svc, sink))["event_time"]
+
+
+def test_large_amount_rule_can_be_switched_off_from_the_environment() -> None:
+    env = {
+        "VELOCITY_STATE_TABLE": "state",
+        "ENDPOINT_NAME": "fraud",
+        "AUDIT_BUCKET": "audit",
+        "REVIEW_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q",
+    }
+    assert DecisionSettings.from_env(env | {"REVIEW_AMOUNT_AT": "off"}).review_amount_at is None
+    assert DecisionSettings.from_env(env | {"REVIEW_AMOUNT_AT": "2500"}).review_amount_at == 2500.0

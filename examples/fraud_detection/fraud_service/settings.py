@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdas.common.errors import InputError, Problem
 
@@ -44,7 +44,13 @@ class DecisionSettings(BaseModel):
     feature_deadline_ms: Annotated[int, Field(ge=10, le=10_000)] = 100
     approve_below: Annotated[float, Field(ge=0, le=1)] = 0.3
     block_at: Annotated[float, Field(ge=0, le=1)] = 0.9
+    # "off" switches the large-amount review rule off.
     review_amount_at: Annotated[float, Field(gt=0)] | None = 10_000.0
+
+    @field_validator("review_amount_at", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DecisionSettings:

@@ -210,7 +210,7 @@ class FraudDetectionStack(cdk.Stack):
             "REVIEW_QUEUE_URL": self.review_queue.queue_url,
             "APPROVE_BELOW": str(t.approve_below),
             "BLOCK_AT": str(t.block_at),
-            **({"REVIEW_AMOUNT_AT": str(t.review_amount_at)} if t.review_amount_at is not None else {}),
+            "REVIEW_AMOUNT_AT": "off" if t.review_amount_at is None else str(t.review_amount_at),
         }
         fn = ProductFunction(
             self,
