@@ -32,7 +32,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.secure_bucket import SecureBucket
 from lambdas.feature_store import metric_names as mn
@@ -70,6 +70,7 @@ class FeatureStore(Construct):
         max_receive_count: int = 5,
         ingestion_memory_size: int = 1024,
         ingestion_reserved_concurrency: int | None = None,
+        training_set_function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         names = [g.name for g in feature_groups]
@@ -88,6 +89,7 @@ class FeatureStore(Construct):
         self._ingestion_memory = ingestion_memory_size
         self._ingestion_concurrency = ingestion_reserved_concurrency
         self._alarm_topic = alarm_topic
+        self._training_set_function_name = training_set_function_name
 
         self.table = dynamodb.Table(
             self,
@@ -296,6 +298,8 @@ class FeatureStore(Construct):
             memory_size=256,
             description="Runs point-in-time training-set queries on Athena for the retraining pipeline",
             key=self.key,
+            # A literal name lets another stack import the function by ARN, without an export.
+            function_name=self._training_set_function_name,
         )
         fn = self.training_set_function.function
         stack = cdk.Stack.of(self)
@@ -335,6 +339,36 @@ class FeatureStore(Construct):
                 for g in self.glue_tables
             ),
         ]
+
+    def grant_training_set_output(self, bucket: s3.IBucket, prefix: str) -> iam.Grant:
+        """Let the training-set function UNLOAD into `bucket` under `prefix/` (e.g. the retraining
+        pipeline's per-run prefixes). Athena writes with the caller's permissions: it lists the
+        target to check that it is empty, then puts the Parquet files (encrypted with the
+        workgroup's key, which the function already uses)."""
+        fn = self.training_set_function.function
+        objects = bucket.arn_for_objects(f"{prefix.strip('/')}/*")
+        grant = iam.Grant.add_to_principal(
+            grantee=fn,
+            actions=[
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            resource_arns=[objects],
+        ).combine(
+            iam.Grant.add_to_principal(
+                grantee=fn,
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resource_arns=[bucket.bucket_arn],
+            )
+        )
+        acknowledge_wildcards(
+            self.training_set_function.role,
+            f"Training sets are written as Athena-named Parquet files under per-run prefixes of '{prefix.strip('/')}/'.",
+            resources=[objects],
+        )
+        return grant
 
     def grant_read_registry(self, grantee: iam.IGrantable) -> iam.Grant:
         return iam.Grant.add_to_principal(

@@ -103,6 +103,7 @@ class PlatformFunction(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         runtime: lambda_.Runtime = DEFAULT_RUNTIME,
         architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
+        function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         missing = [d for d in domains if not (LAMBDAS_DIR / d / "__init__.py").is_file()]
@@ -169,6 +170,7 @@ class PlatformFunction(Construct):
             vpc_subnets=vpc_subnets,
             security_groups=security_groups,
             dead_letter_queue=dead_letter_queue,
+            function_name=function_name,
         )
         # Tracing is switched on at the L1 level so that its wildcard X-Ray permissions live in
         # a policy of their own, acknowledged alone, instead of in the function's main policy.

@@ -13,8 +13,14 @@ from lambdas.feature_pipelines.batch_spec import BatchFeature, BatchFeatureSpec
 from lambdas.feature_pipelines.window_spec import StreamingFeatureSpec, WindowedFeature
 from lambdas.feature_store.registry import Feature as RegistryFeature
 from lambdas.feature_store.registry import FeatureGroup as RegistryGroup
+from lambdas.training.run_naming import ARTIFACT_PREFIX
 from stacks.config.models import FeatureGroup, PlatformConfig, StreamingSource, duration_seconds
 from stacks.foundation_stack import FoundationStack
+
+
+def training_set_function_name(config: PlatformConfig, environment: str) -> str:
+    """Physical name of the training-set function: other stacks import it by this literal ARN."""
+    return f"{config.name}-{environment}-training-set"[:64]
 
 
 def registry_group(group: FeatureGroup) -> RegistryGroup:
@@ -78,10 +84,15 @@ class FeatureStoreStack(cdk.Stack):
         *,
         config: PlatformConfig,
         foundation: FoundationStack,
+        environment: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         groups = {g.name: registry_group(g) for g in config.feature_groups}
+        #: Set when the function has a physical name, i.e. when the stage names the environment.
+        self.training_set_function_name = (
+            training_set_function_name(config, environment) if environment is not None else None
+        )
         offline = config.feature_store.offline
         self.feature_store = store = FeatureStore(
             self,
@@ -94,7 +105,11 @@ class FeatureStoreStack(cdk.Stack):
             infrequent_access_after=cdk.Duration.days(offline.infrequent_access_after_days),
             glacier_after=_days(offline.glacier_after_days),
             expire_after=_days(offline.expire_after_days),
+            training_set_function_name=self.training_set_function_name,
         )
+        if any(m.training is not None for m in config.models):
+            # The retraining pipelines' runs UNLOAD their training sets into the artifact bucket.
+            store.grant_training_set_output(foundation.bucket_for(self, "artifacts"), ARTIFACT_PREFIX)
         self.streaming = {
             source.name: StreamingFeaturePipeline(
                 self,

@@ -44,6 +44,7 @@ class PlatformStage(cdk.Stage):
             "FeatureStore",
             config=config,
             foundation=self.foundation,
+            environment=environment.name,
             description=f"{config.name} feature store: online/offline stores, registry, ingestion, pipelines",
         )
         size = config.sharding.models_per_serving_stack
@@ -70,6 +71,7 @@ class PlatformStage(cdk.Stage):
                 environment=environment.name,
                 models=trained[start : start + training_size],
                 foundation=self.foundation,
+                feature_store=self.feature_store,
                 description=f"{config.name} training shard {shard + 1}: spot training and retraining pipelines",
             )
             for shard, start in enumerate(range(0, len(trained), training_size))

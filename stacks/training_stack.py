@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -11,12 +13,34 @@ from constructs import Construct
 from constructs_lib.model_endpoint import rollback_alarm_ids, rollback_alarm_name
 from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
 from stacks.config.models import ModelConfig, PlatformConfig, duration_seconds
+from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
 from stacks.serving_stack import endpoint_name
 
 
 def _seconds(value: str) -> cdk.Duration:
     return cdk.Duration.seconds(duration_seconds(value))
+
+
+def training_set_request(config: PlatformConfig, model: ModelConfig) -> dict[str, Any]:
+    """The feature store runner's start event (less `output_uri`) for `model`: its labelled rows
+    joined point-in-time to every feature of its feature groups. Groups that share a feature
+    name get `<group>__` column prefixes, which the runner would otherwise refuse."""
+    training = model.training
+    assert training is not None
+    database, _, table = training.labels_table.partition(".")
+    features = {name: [f.name for f in config.feature_group(name).features] for name in model.feature_groups}
+    seen: dict[str, int] = {}
+    for names in features.values():
+        for feature in names:
+            seen[feature] = seen.get(feature, 0) + 1
+    return {
+        "entity_source": f'"{database}"."{table}"',
+        "timestamp_column": training.label_timestamp_column,
+        "requests": [
+            {"group": group, "prefix": any(seen[f] > 1 for f in names)} for group, names in features.items()
+        ],
+    }
 
 
 class TrainingStack(cdk.Stack):
@@ -31,10 +55,11 @@ class TrainingStack(cdk.Stack):
         environment: str,
         models: list[ModelConfig],
         foundation: FoundationStack,
-        training_set_function: lambda_.IFunction | None = None,
+        feature_store: FeatureStoreStack | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.training_set_function = self._import_training_set_function(feature_store)
         artifacts = foundation.bucket_for(self, "artifacts")
         # One set of step functions and one lock table serve every pipeline of the shard.
         self.steps = RetrainingSteps(
@@ -73,7 +98,10 @@ class TrainingStack(cdk.Stack):
                 max_wait=_seconds(training.max_wait),
                 managed_spot=training.spot,
                 hyperparameters=training.hyperparameters,
-                training_set_function=training_set_function,
+                training_set_function=self.training_set_function,
+                training_set_request=training_set_request(config, model)
+                if self.training_set_function is not None
+                else None,
                 approval=training.approval,
                 approval_timeout=_seconds(training.approval_timeout),
                 endpoint_name=endpoint,
@@ -94,3 +122,23 @@ class TrainingStack(cdk.Stack):
             cdk.Tags.of(pipeline).add("team", model.team)
             cdk.Tags.of(pipeline).add("model", model.name)
             self.pipelines[model.name] = pipeline
+
+    def _import_training_set_function(
+        self, feature_store: FeatureStoreStack | None
+    ) -> lambda_.IFunction | None:
+        """The feature store's training-set function, imported from its literal ARN: a token of
+        the other stack would become an export, which cdk-nag findings name by export name."""
+        if feature_store is None or feature_store.training_set_function_name is None:
+            return None
+        self.add_stack_dependency(feature_store)
+        return lambda_.Function.from_function_attributes(
+            self,
+            "TrainingSetFunction",
+            function_arn=self.format_arn(
+                service="lambda",
+                resource="function",
+                resource_name=feature_store.training_set_function_name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            same_environment=True,
+        )
