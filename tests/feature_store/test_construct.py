@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
@@ -41,6 +42,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, FeatureSt
         glacier_after=cdk.Duration.days(120),
         infrequent_access_after=cdk.Duration.days(45),
         alarm_topic=topic,
+        training_set_function_name="features-test-training-set",
+    )
+    store.grant_training_set_output(
+        s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"), "retraining/"
     )
     reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     store.grant_read_online(reader)
@@ -206,6 +211,34 @@ def test_athena_workgroup_encrypts_results_with_the_key(built: Any) -> None:
             )
         },
     )
+
+
+def test_training_set_function_has_its_literal_name_and_may_unload_under_the_granted_prefix_only(
+    built: Any,
+) -> None:
+    template, store, stack = built
+    function_id = stack.get_logical_id(store.training_set_function.function.node.default_child)
+    assert resources(template, "AWS::Lambda::Function")[function_id]["Properties"]["FunctionName"] == (
+        "features-test-training-set"
+    )
+    role_id = stack.get_logical_id(store.training_set_function.role.node.default_child)
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "platform-artifacts" in json.dumps(statement["Resource"])
+    ]
+    by_resource = {json.dumps(s["Resource"]).split(":::")[-1]: s["Action"] for s in statements}
+    assert by_resource == {
+        'platform-artifacts/retraining/*"]]}': [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+        ],
+        'platform-artifacts"]]}': ["s3:ListBucket", "s3:GetBucketLocation"],
+    }
 
 
 def test_duplicate_group_names_are_refused_before_any_resource_is_made() -> None:
