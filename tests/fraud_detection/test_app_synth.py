@@ -10,6 +10,8 @@ import pytest
 
 from tests.fraud_detection.conftest import EXAMPLE_DIR, example_app_module
 
+pytestmark = pytest.mark.synth
+
 SETTINGS = json.loads((EXAMPLE_DIR / "cdk.json").read_text())["context"]["fraud"]
 
 
