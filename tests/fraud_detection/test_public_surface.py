@@ -28,7 +28,7 @@ PLATFORM = {"lambdas", "constructs_lib"}
 
 
 def _imports() -> list[tuple[Path, str, list[str]]]:
-    found = []
+    found: list[tuple[Path, str, list[str]]] = []
     for path in [EXAMPLE_DIR / "app.py", *sorted((EXAMPLE_DIR / "fraud_service").rglob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
