@@ -97,6 +97,7 @@ def search_route() -> dict[str, Any]:
     known = config.by_name
     unknown = [name for name in body.indices if name not in known]
     if unknown:
+        metrics.add_metric("SearchesRefused", MetricUnit.Count, 1)
         raise NotFoundError(f"unknown index {unknown[0]!r}; known: {sorted(known)}")
     if body.k > config.max_k:
         raise InputError.single("k", f"must be at most {config.max_k}, got {body.k}")
