@@ -60,3 +60,24 @@ def test_bad_config_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> 
         f"{bad}: models[0].serving.variants[0].instance_type: unknown SageMaker instance type" in line
         for line in lines
     )
+
+
+def test_cdk_cli_from_package_json_lists_every_stack() -> None:
+    """`npx cdk ls` with the pinned CLI and the virtualenv's Node (what `make` puts first on PATH)."""
+    bin_dir = Path(sys.executable).parent
+    npx = bin_dir / "npx"
+    if not (REPO / "node_modules" / ".bin" / "cdk").exists() or not npx.exists():
+        pytest.fail("the CDK CLI is not installed: run `make test`, which runs `npm ci` first")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(npx), "cdk", "ls"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    assert {
+        "dev/Foundation",
+        "dev/FeatureStore",
+        "dev/Serving-1",
+        "dev/Training-1",
+        "dev/Monitoring-1",
+    } <= listed
