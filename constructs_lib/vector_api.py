@@ -19,7 +19,7 @@ from constructs_lib.vector_pipeline import VectorSearchFunction
 SEARCH_BODY_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
     type=apigw.JsonSchemaType.OBJECT,
-    required=["indices", "vector"],
+    required=["indices"],
     additional_properties=False,
     properties={
         "indices": apigw.JsonSchema(
@@ -33,6 +33,7 @@ SEARCH_BODY_SCHEMA = apigw.JsonSchema(
             min_items=1,
             items=apigw.JsonSchema(type=apigw.JsonSchemaType.NUMBER),
         ),
+        "text": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=20_000),
         "k": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1),
         "oversample": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100),
         "filters": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT),

@@ -22,6 +22,21 @@ from constructs_lib.vector_index import KnnIndex
 from constructs_lib.vector_search import VectorSearchDomain
 
 NUMPY = "numpy>=2.0,<3"
+EmbeddingProvider = Literal["sagemaker", "bedrock"]
+
+
+def grant_embedding(role: iam.IRole, provider: EmbeddingProvider, model: str) -> None:
+    """Invoke permission on exactly the SageMaker endpoint or Bedrock foundation model named."""
+    stack = cdk.Stack.of(role)
+    if provider == "sagemaker":
+        arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=model.lower())
+        actions = ["sagemaker:InvokeEndpoint"]
+    else:
+        arn = stack.format_arn(
+            service="bedrock", account="", resource="foundation-model", resource_name=model
+        )
+        actions = ["bedrock:InvokeModel"]
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
 
 
 class EmbeddingPipeline(Construct):
@@ -41,7 +56,7 @@ class EmbeddingPipeline(Construct):
         index: KnnIndex,
         vpc: ec2.IVpc,
         queue_key: kms.IKey,
-        embedding_provider: Literal["sagemaker", "bedrock"],
+        embedding_provider: EmbeddingProvider,
         embedding_model: str,
         log_key: kms.IKey | None = None,
         max_tokens: int = 256,
@@ -103,7 +118,7 @@ class EmbeddingPipeline(Construct):
         )
         domain.allow_https_from(self.function.function)
         index.grant_write(self.function.role)
-        self._grant_embedding(embedding_provider, embedding_model)
+        grant_embedding(self.function.role, embedding_provider, embedding_model)
         self.function.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,
@@ -114,25 +129,17 @@ class EmbeddingPipeline(Construct):
             )
         )
 
-    def _grant_embedding(self, provider: str, model: str) -> None:
-        stack = cdk.Stack.of(self)
-        if provider == "sagemaker":
-            arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=model.lower())
-            actions = ["sagemaker:InvokeEndpoint"]
-        else:
-            arn = stack.format_arn(
-                service="bedrock", account="", resource="foundation-model", resource_name=model
-            )
-            actions = ["bedrock:InvokeModel"]
-        self.function.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
-
     def grant_send(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let a producer enqueue documents (and use the queue key)."""
         return self.queue.grant_send_messages(grantee)
 
 
 class VectorSearchFunction(Construct):
-    """The search function (API Gateway proxy handler) over one or more KnnIndex resources."""
+    """The search function (API Gateway proxy handler) over one or more KnnIndex resources.
+
+    With `embedding_provider` / `embedding_model` (the model that embedded the documents)
+    callers may send query text instead of a vector.
+    """
 
     def __init__(
         self,
@@ -147,10 +154,19 @@ class VectorSearchFunction(Construct):
         max_k: int = 100,
         memory_size: int = 1024,
         subnet_type: ec2.SubnetType = ec2.SubnetType.PRIVATE_WITH_EGRESS,
+        embedding_provider: EmbeddingProvider | None = None,
+        embedding_model: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not indices:
             raise ValueError("VectorSearchFunction needs at least one KnnIndex")
+        if (embedding_provider is None) != (embedding_model is None):
+            raise ValueError("embedding_provider and embedding_model go together (text queries need both)")
+        embedding_env = (
+            {"EMBEDDING_PROVIDER": embedding_provider, "EMBEDDING_MODEL": embedding_model}
+            if embedding_provider and embedding_model
+            else {}
+        )
         stack = cdk.Stack.of(self)
         self.function = PlatformFunction(
             self,
@@ -165,6 +181,7 @@ class VectorSearchFunction(Construct):
                 "DEFAULT_OVERSAMPLE": str(default_oversample),
                 "MAX_K": str(max_k),
                 "OPENSEARCH_ENDPOINT": domain.domain.domain_endpoint,
+                **embedding_env,
             },
             timeout=cdk.Duration.seconds(29),
             memory_size=memory_size,
@@ -175,3 +192,5 @@ class VectorSearchFunction(Construct):
         domain.allow_https_from(self.function.function)
         for index in indices:
             index.grant_read(self.function.role)
+        if embedding_provider and embedding_model:
+            grant_embedding(self.function.role, embedding_provider, embedding_model)

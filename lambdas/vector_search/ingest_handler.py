@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -21,11 +20,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from lambdas.common.errors import InputError
-from lambdas.vector_search.embedding import BedrockEmbedder, Embedder, SageMakerEmbedder
+from lambdas.vector_search.embedding import Embedder
 from lambdas.vector_search.http_client import OpenSearchClient
 from lambdas.vector_search.index_spec import problems_from
 from lambdas.vector_search.ingest import ChunkingOptions, DocumentFailed, IngestMessage, ingest_document
-from lambdas.vector_search.settings import PipelineSettings, opensearch_settings, pipeline_settings
+from lambdas.vector_search.settings import (
+    PipelineSettings,
+    make_embedder,
+    opensearch_settings,
+    pipeline_settings,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -47,10 +51,11 @@ def opensearch_client() -> OpenSearchClient:
 @cache
 def embedder() -> Embedder:
     config = settings()
-    if config.provider == "sagemaker":
-        return SageMakerEmbedder(boto3.client("sagemaker-runtime"), config.model, config.embed_batch_size)
-    return BedrockEmbedder(
-        boto3.client("bedrock-runtime"), config.model, dimensions=config.index_spec.dimension
+    return make_embedder(
+        config.provider,
+        config.model,
+        dimension=config.index_spec.dimension,
+        batch_size=config.embed_batch_size,
     )
 
 

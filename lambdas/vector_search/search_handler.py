@@ -1,9 +1,10 @@
 """Search API (API Gateway REST proxy): `POST /search`.
 
-Body: {"indices": ["docs"], "vector": [...], "k": 10, "oversample": 4, "filters": {...}}.
+Body: {"indices": ["docs"], "vector": [...] | "text": "...", "k": 10, "oversample": 4,
+"filters": {...}}; "text" needs EMBEDDING_PROVIDER and EMBEDDING_MODEL (the documents' model).
 400 for invalid requests (each problem names its field), 404 for an unknown index.
 Environment: OPENSEARCH_ENDPOINT, INDEX_SPECS (JSON list of index specs), optional
-DEFAULT_OVERSAMPLE and MAX_K.
+DEFAULT_OVERSAMPLE, MAX_K, EMBEDDING_PROVIDER, EMBEDDING_MODEL.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lambdas.common.errors import InputError
+from lambdas.vector_search.chunking import preprocess
+from lambdas.vector_search.embedding import Embedder
 from lambdas.vector_search.http_client import OpenSearchClient, OpenSearchError
 from lambdas.vector_search.index_spec import problems_from
 from lambdas.vector_search.search import hit_view, search
-from lambdas.vector_search.settings import SearchSettings, opensearch_settings, search_settings
+from lambdas.vector_search.settings import SearchSettings, make_embedder, opensearch_settings, search_settings
 
 logger = Logger()
 tracer = Tracer()
@@ -41,14 +44,31 @@ def opensearch_client() -> OpenSearchClient:
     return opensearch_settings().client()
 
 
+@cache
+def query_embedder() -> Embedder | None:
+    config = settings()
+    if config.embedding_provider is None or config.embedding_model is None:
+        return None
+    return make_embedder(
+        config.embedding_provider, config.embedding_model, dimension=config.indices[0].dimension
+    )
+
+
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     indices: list[str] = Field(min_length=1, max_length=10)
-    vector: list[float] = Field(min_length=1)
+    vector: list[float] | None = Field(default=None, min_length=1)
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
     k: int = Field(default=10, ge=1)
     oversample: int | None = Field(default=None, ge=1, le=100)
     filters: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_query(self) -> SearchBody:
+        if (self.vector is None) == (self.text is None):
+            raise ValueError("send exactly one of 'vector' and 'text'")
+        return self
 
 
 @app.exception_handler(InputError)
@@ -85,6 +105,16 @@ def parse_body(raw: Any) -> SearchBody:
         raise InputError(problems_from(exc, "body")) from exc
 
 
+def embed_query(text: str) -> list[float]:
+    embedder = query_embedder()
+    if embedder is None:
+        raise InputError.single("text", "this search API has no embedding model configured; send 'vector'")
+    clean = preprocess(text)
+    if not clean:
+        raise InputError.single("text", "is empty after preprocessing")
+    return embedder.embed([clean])[0]
+
+
 @app.post("/search")
 @tracer.capture_method
 def search_route() -> dict[str, Any]:
@@ -104,7 +134,7 @@ def search_route() -> dict[str, Any]:
     result = search(
         opensearch_client(),
         [known[name] for name in body.indices],
-        body.vector,
+        body.vector if body.vector is not None else embed_query(body.text or ""),
         k=body.k,
         oversample=body.oversample or config.default_oversample,
         filters=body.filters,

@@ -9,9 +9,10 @@ from typing import Literal, TypeVar
 
 import boto3
 from botocore.credentials import Credentials
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from lambdas.common.errors import InputError, Problem
+from lambdas.vector_search.embedding import BedrockEmbedder, Embedder, SageMakerEmbedder
 from lambdas.vector_search.http_client import OpenSearchClient
 from lambdas.vector_search.index_spec import IndexSpec, problems_from
 
@@ -97,6 +98,15 @@ class SearchSettings(BaseModel):
     indices: list[IndexSpec] = Field(min_length=1)
     default_oversample: int = Field(default=4, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=10_000)
+    # Optional: lets callers send query text, embedded with the model that embedded the documents.
+    embedding_provider: Literal["sagemaker", "bedrock"] | None = None
+    embedding_model: str | None = None
+
+    @model_validator(mode="after")
+    def _embedding_pair(self) -> SearchSettings:
+        if (self.embedding_provider is None) != (self.embedding_model is None):
+            raise ValueError("EMBEDDING_PROVIDER and EMBEDDING_MODEL are set together or not at all")
+        return self
 
     @field_validator("indices", mode="before")
     @classmethod
@@ -108,9 +118,22 @@ class SearchSettings(BaseModel):
         return {spec.name: spec for spec in self.indices}
 
 
-_SEARCH_ENV = {"INDEX_SPECS": "indices", "DEFAULT_OVERSAMPLE": "default_oversample", "MAX_K": "max_k"}
+_SEARCH_ENV = {
+    "INDEX_SPECS": "indices",
+    "DEFAULT_OVERSAMPLE": "default_oversample",
+    "MAX_K": "max_k",
+    "EMBEDDING_PROVIDER": "embedding_provider",
+    "EMBEDDING_MODEL": "embedding_model",
+}
 
 
 def search_settings(env: Mapping[str, str] | None = None) -> SearchSettings:
     values = _read(SearchSettings, env if env is not None else os.environ, _SEARCH_ENV)
     return _validate(SearchSettings, values)
+
+
+def make_embedder(provider: str, model: str, *, dimension: int, batch_size: int = 16) -> Embedder:
+    """The configured embedding client; Bedrock Titan v2 is asked for the index's dimension."""
+    if provider == "sagemaker":
+        return SageMakerEmbedder(boto3.client("sagemaker-runtime"), model, batch_size)
+    return BedrockEmbedder(boto3.client("bedrock-runtime"), model, dimensions=dimension)

@@ -56,7 +56,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Template:
         embedding_provider="bedrock",
         embedding_model="amazon.titan-embed-text-v2:0",
     )
-    search = VectorSearchFunction(stack, "Search", domain=domain, indices=[index], vpc=vpc)
+    search = VectorSearchFunction(
+        stack,
+        "Search",
+        domain=domain,
+        indices=[index],
+        vpc=vpc,
+        embedding_provider="sagemaker",
+        embedding_model="Merchant-Embedder",
+    )
     api = VectorSearchApi(stack, "SearchApi", search=search, log_key=key)
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     api.grant_invoke(caller)
@@ -162,6 +170,13 @@ def test_pipeline_may_only_invoke_its_embedding_model(built: Template) -> None:
     assert "foundation-model/amazon.titan-embed-text-v2:0" in json.dumps(bedrock[0]["Resource"])
 
 
+def test_search_function_may_invoke_only_its_query_embedding_endpoint(built: Template) -> None:
+    policies = built.find_resources("AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    [invoke] = [s for s in statements if s["Action"] == "sagemaker:InvokeEndpoint"]
+    assert "endpoint/merchant-embedder" in json.dumps(invoke["Resource"])
+
+
 def test_functions_get_index_scoped_http_permissions(built: Template) -> None:
     policies = built.find_resources("AWS::IAM::Policy")
     statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
@@ -193,7 +208,8 @@ def test_search_api_is_iam_authorized_and_validates_the_body(built: Template) ->
     )
     [model] = built.find_resources("AWS::ApiGateway::Model").values()
     schema = model["Properties"]["Schema"]
-    assert schema["required"] == ["indices", "vector"]
+    assert schema["required"] == ["indices"]
+    assert {"vector", "text"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
     built.has_resource_properties(
         "AWS::ApiGateway::Stage", {"TracingEnabled": True, "AccessLogSetting": Match.object_like({})}

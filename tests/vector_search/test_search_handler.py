@@ -152,3 +152,38 @@ def test_cluster_errors_become_a_502(fake: FakeOpenSearch, lambda_context: FakeL
     status, answer = call({"indices": ["news"], "vector": [0.0] * DIM}, lambda_context)
     assert status == 502
     assert "answered 500" in answer["message"]
+
+
+def test_text_queries_are_embedded_with_the_configured_model(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenSearch, lambda_context: FakeLambdaContext
+) -> None:
+    from moto import mock_aws
+
+    from tests.vector_search.test_embedding import inject_endpoint_results
+
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "sagemaker")
+    monkeypatch.setenv("EMBEDDING_MODEL", "embedder")
+    search_handler.settings.cache_clear()
+    search_handler.query_embedder.cache_clear()
+    query = [0.5] * DIM
+    with mock_aws():
+        inject_endpoint_results([[query]])
+        status, body = call({"indices": ["news"], "text": "  fraud   rings ", "k": 3}, lambda_context)
+    search_handler.query_embedder.cache_clear()
+    assert status == 200
+    [sent] = [s for s in fake.sent if s.path.endswith("/_search")]
+    assert sent.body["query"]["knn"]["embedding"]["vector"] == query
+    assert len(body["hits"]) == 3
+
+
+def test_text_without_a_configured_model_and_both_queries_are_400(
+    fake: FakeOpenSearch, lambda_context: FakeLambdaContext
+) -> None:
+    search_handler.query_embedder.cache_clear()
+    status, answer = call({"indices": ["news"], "text": "fraud"}, lambda_context)
+    assert status == 400
+    assert answer["problems"][0]["field"] == "text"
+    assert "no embedding model configured" in answer["problems"][0]["reason"]
+    status, answer = call({"indices": ["news"], "text": "fraud", "vector": [0.0] * DIM}, lambda_context)
+    assert status == 400
+    assert "exactly one of 'vector' and 'text'" in answer["problems"][0]["reason"]
