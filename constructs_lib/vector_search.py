@@ -184,7 +184,7 @@ class VectorSearchDomain(Construct):
             "roles under every path of this one domain.",
             applies_to=[f"Resource::<{self.domain_logical_id()}.Arn>/*"],
         )
-        self.provider = self._provider(log_key, vpc, function_subnets)
+        self.provider = self._provider(log_key)
         acknowledge(
             self.domain,
             "AwsSolutions-OS3",
@@ -247,11 +247,10 @@ class VectorSearchDomain(Construct):
             raise ValueError("cold_storage needs UltraWarm nodes (warm_nodes > 0)")
 
     def domain_logical_id(self) -> str:
-        cfn_domain = self.domain.node.default_child
-        assert isinstance(cfn_domain, cdk.CfnElement)
-        return cdk.Stack.of(self).resolve(cfn_domain.logical_id)  # type: ignore[no-any-return]
+        """The domain's logical id, as cdk-nag names it in findings (`<id>.Arn`)."""
+        return _logical_id(self.domain)
 
-    def _provider(self, log_key: kms.IKey | None, vpc: ec2.IVpc, subnets: ec2.SubnetSelection) -> cr.Provider:
+    def _provider(self, log_key: kms.IKey | None) -> cr.Provider:
         framework_role = iam.Role(
             self,
             "ProviderRole",
@@ -279,7 +278,7 @@ class VectorSearchDomain(Construct):
             "AwsSolutions-IAM5",
             "The custom resource framework invokes the index manager by ARN, including its versions (:*).",
             applies_to=[
-                f"Resource::<{cdk.Stack.of(self).resolve(self._function_logical_id())}.Arn>:*",
+                f"Resource::<{_logical_id(self.index_manager.function)}.Arn>:*",
             ],
         )
         acknowledge(
@@ -288,11 +287,6 @@ class VectorSearchDomain(Construct):
             "The provider framework function's runtime is chosen by aws-cdk-lib, not by this construct.",
         )
         return provider
-
-    def _function_logical_id(self) -> str:
-        cfn_function = self.index_manager.function.node.default_child
-        assert isinstance(cfn_function, cdk.CfnElement)
-        return cfn_function.logical_id
 
     def _alarms(
         self, topic: sns.ITopic | None, jvm_threshold: float, free_storage_mb: float
@@ -394,3 +388,10 @@ class VectorSearchDomain(Construct):
     def metric_knn_circuit_breaker(self, *, period: cdk.Duration | None = None) -> cloudwatch.Metric:
         """1 while k-NN graphs do not fit the native memory budget on some node, else 0."""
         return self.domain.metric("KNNCircuitBreakerTriggered", statistic="Maximum", period=period)
+
+
+def _logical_id(construct: Construct) -> str:
+    resource = construct.node.default_child
+    if not isinstance(resource, cdk.CfnElement):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource")
+    return str(cdk.Stack.of(construct).resolve(resource.logical_id))
