@@ -370,6 +370,44 @@ class FeatureStore(Construct):
         )
         return grant
 
+    def grant_training_set_source(
+        self, *, database: str, table: str, bucket: s3.IBucket, prefix: str
+    ) -> iam.Grant:
+        """Let the training-set function read a labels table (`database.table`, files under
+        `bucket/prefix/`) that point-in-time queries join the features to."""
+        fn = self.training_set_function.function
+        stack = cdk.Stack.of(self)
+        glue_arns = [
+            stack.format_arn(service="glue", resource="catalog"),
+            stack.format_arn(service="glue", resource="database", resource_name=database),
+            stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{table}"),
+        ]
+        key_prefix = prefix.strip("/")
+        objects = bucket.arn_for_objects(f"{key_prefix}/*" if key_prefix else "*")
+        grant = (
+            iam.Grant.add_to_principal(
+                grantee=fn,
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+                resource_arns=glue_arns,
+            )
+            .combine(
+                iam.Grant.add_to_principal(grantee=fn, actions=["s3:GetObject"], resource_arns=[objects])
+            )
+            .combine(
+                iam.Grant.add_to_principal(
+                    grantee=fn,
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resource_arns=[bucket.bucket_arn],
+                )
+            )
+        )
+        acknowledge_wildcards(
+            self.training_set_function.role,
+            f"Athena reads every file of the labels table {database}.{table}, whose names its writers choose.",
+            resources=[objects],
+        )
+        return grant
+
     def grant_read_registry(self, grantee: iam.IGrantable) -> iam.Grant:
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["glue:GetTable", "glue:GetDatabase"], resource_arns=self._glue_arns()

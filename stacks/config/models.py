@@ -335,6 +335,10 @@ class TrainingConfig(Strict):
     label_timestamp_column: Identifier = Field(
         default="event_time", description="TIMESTAMP (UTC) column of labels_table"
     )
+    labels_location: str = Field(
+        pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$",
+        description="s3:// location of labels_table's files, which the training-set query reads",
+    )
 
     @model_validator(mode="after")
     def _wait_above_runtime(self) -> TrainingConfig:

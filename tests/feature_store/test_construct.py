@@ -47,6 +47,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, FeatureSt
     store.grant_training_set_output(
         s3.Bucket.from_bucket_name(stack, "Artifacts", "platform-artifacts"), "retraining/"
     )
+    store.grant_training_set_source(
+        database="labels_db",
+        table="fraud_labels",
+        bucket=s3.Bucket.from_bucket_name(stack, "Labels", "label-archive"),
+        prefix="fraud/",
+    )
     reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     store.grant_read_online(reader)
     assembly = app.synth()  # fails with ValidationFailed on any unacknowledged cdk-nag finding
@@ -248,3 +254,23 @@ def test_duplicate_group_names_are_refused_before_any_resource_is_made() -> None
         FeatureStore(stack, "Features", feature_groups=[user_group(), user_group()], key=key)
     assert stack.node.try_find_child("Features") is not None
     assert not stack.node.find_child("Features").node.children
+
+
+def test_training_set_function_may_read_the_labels_table_and_its_files_only(built: Any) -> None:
+    template, store, stack = built
+    role_id = stack.get_logical_id(store.training_set_function.role.node.default_child)
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    text = {json.dumps(s["Resource"]): s["Action"] for s in statements}
+    label_files = [actions for resource, actions in text.items() if "label-archive/fraud/*" in resource]
+    assert label_files == ["s3:GetObject"]
+    glue = [
+        (resource, actions)
+        for resource, actions in text.items()
+        if "table/labels_db/fraud_labels" in resource
+    ]
+    assert len(glue) == 1 and set(glue[0][1]) == {"glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"}
