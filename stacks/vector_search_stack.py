@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
+from constructs_lib.vector_api import VectorSearchApi
 from constructs_lib.vector_index import KnnIndex
 from constructs_lib.vector_pipeline import EmbeddingPipeline, VectorSearchFunction
 from constructs_lib.vector_search import VectorSearchDomain
@@ -103,4 +104,12 @@ class VectorSearchStack(cdk.Stack):
                 indices=list(self.indices.values()),
                 vpc=foundation.vpc,
                 log_key=foundation.ops_key,
+            )
+            self.api = VectorSearchApi(
+                self,
+                "SearchApi",
+                search=self.search,
+                log_key=foundation.ops_key,
+                rate_limit=config.prediction_api.rate_limit,
+                burst_limit=config.prediction_api.burst_limit,
             )

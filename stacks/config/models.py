@@ -441,9 +441,9 @@ class ModelConfig(Strict):
 class HnswConfig(Strict):
     """HNSW parameters; the defaults come from bench/vector.py (see docs/vector-search.md)."""
 
-    m: int = Field(default=16, ge=2, le=100)
+    m: int = Field(default=48, ge=2, le=100)
     ef_construction: int = Field(default=256, ge=2, le=4096)
-    ef_search: int = Field(default=256, ge=2, le=10000)
+    ef_search: int = Field(default=768, ge=2, le=10000)
 
 
 class EmbeddingConfig(Strict):
