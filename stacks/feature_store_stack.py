@@ -136,6 +136,9 @@ class FeatureStoreStack(cdk.Stack):
             )
             for source in config.streaming_sources
         }
+        owners = {g.name: g.owner for g in config.feature_groups}
+        for source in config.streaming_sources:
+            cdk.Tags.of(self.streaming[source.name]).add("team", owners[source.feature_group])
         self.batch = {}
         for group in config.feature_groups:
             if group.batch is None:
@@ -158,6 +161,7 @@ class FeatureStoreStack(cdk.Stack):
                 number_of_workers=group.batch.number_of_workers,
                 materialization_schedule=group.materialization_schedule,
             )
+            cdk.Tags.of(self.batch[group.name]).add("team", group.owner)
 
 
 def _days(days: int | None) -> cdk.Duration | None:

@@ -129,3 +129,24 @@ def test_review_summary_counts_every_resource(synthesized_platform: Path) -> Non
     assert f"Resources by type ({total} in all)" in summary
     assert "dev/Foundation" in summary
     assert "AwsSolutions-" in summary
+
+
+def test_team_resources_carry_the_cost_allocation_tag_budgets_filter_on(
+    platform_stacks: dict[str, SynthesizedStack],
+) -> None:
+    tagged_types = {
+        "AWS::SageMaker::Endpoint",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Kinesis::Stream",
+        "AWS::Glue::Job",
+    }
+    found = {kind: 0 for kind in tagged_types}
+    for stack in platform_stacks.values():
+        for resource in stack.resources.values():
+            if resource["Type"] not in tagged_types:
+                continue
+            tags = resource["Properties"].get("Tags", [])
+            pairs = tags.items() if isinstance(tags, dict) else ((t["Key"], t["Value"]) for t in tags)
+            assert ("team", "risk") in set(pairs), resource["Type"]
+            found[resource["Type"]] += 1
+    assert all(found.values()), found
