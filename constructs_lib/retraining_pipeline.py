@@ -9,6 +9,7 @@ Shape of a run (every box after the lock is inside one Parallel state whose Catc
                         → Rejected ─────────────────────→ outcome "rejected"
                         → PendingManualApproval → WaitForApproval ─ rejected → "rejected"
                         → Approved → StartDeploy → Wait/CheckDeploy loop → "deployed"
+                        → ProfileBaseline ─ fails → "deployed-with-warning" (the deploy stands)
                  → ReleaseLock → Notify → Succeed
     any failure → Cleanup (stop training jobs, release lock) → Notify("failed") → Fail
 
@@ -18,6 +19,13 @@ BuildTrainingSet (optional) speaks the feature store's training-set runner proto
 training job's channel reads), then polls with `{"query_execution_id"}` every
 `poll_interval` while `$.training_set.state` is QUEUED or RUNNING; FAILED or CANCELLED
 fails the run through the usual cleanup.
+
+ProfileBaseline (after a successful deploy only, so the drift monitor's baseline always
+describes the model in production) profiles every column of the run's training set except
+`baseline_excluded_columns` and the training-set request's timestamp column, and writes the
+drift engine's profile JSON to `baseline_key` (default `baselines/<model>/profile.json`) and
+to `retraining/<model>/<run_id>/baseline-profile.json`. Its failure is caught: the run
+still succeeds, as "deployed-with-warning", and the notification says why.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
-from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.spot_training import (
     DEFAULT_CAPACITY_RETRY_INTERVAL,
     DEFAULT_MAX_RUNTIME,
@@ -54,6 +62,7 @@ from constructs_lib.spot_training import (
     retry_throttling,
 )
 from lambdas.common.errors import InputError, Problem
+from lambdas.training.baseline import VERSIONED_NAME, default_baseline_key
 from lambdas.training.errors import REJECTED_ERROR
 from lambdas.training.evaluation import DIRECTIONS, Direction
 from lambdas.training.registration import APPROVAL_MODES, ApprovalMode, feature_schema_fingerprint
@@ -71,6 +80,9 @@ TRAINING_SET_OPTIONAL_KEYS = frozenset({"time_range"})
 TRAINING_SET_FAILED_ERROR = "TrainingSetFailedError"
 
 LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
+#: The baseline step reads Parquet and profiles with numpy; scipy stays out (DESIGN.md size limits).
+BASELINE_REQUIREMENTS = (POWERTOOLS, PYDANTIC, "pyarrow>=15,<27", "numpy>=2.2,<3")
+DEPLOYED_WITH_WARNING = "deployed-with-warning"
 METRICS_NAMESPACE = "MLPlatform/Training"
 _HANDLERS = "lambdas.training"
 
@@ -128,6 +140,19 @@ class RetrainingSteps(Construct):
             )
             for step, module, what in _STEPS
         }
+        # The whole training set is in memory while it is profiled: more memory, more time.
+        self.functions["Baseline"] = PlatformFunction(
+            self,
+            "Baseline",
+            handler=f"{_HANDLERS}.baseline_handler.handler",
+            domains=["training", "drift"],
+            requirements=BASELINE_REQUIREMENTS,
+            environment={"POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE},
+            timeout=cdk.Duration.minutes(10),
+            memory_size=3008,
+            description="Model retraining: profiles a deployed run's training set as the drift baseline",
+            key=key,
+        )
         role = self.role
         for step in (
             "AcquireLock",
@@ -136,6 +161,7 @@ class RetrainingSteps(Construct):
             "ApprovalCallback",
             "Notify",
             "Register",
+            "Baseline",
         ):
             grant_key_use(key, role(step))
         self.lock_table.grant(role("AcquireLock"), "dynamodb:PutItem", "dynamodb:GetItem")
@@ -197,9 +223,14 @@ class RetrainingSteps(Construct):
         model_package_group_name: str,
         endpoint_name: str | None,
         state_machine: sfn.StateMachine,
+        model_name: str | None = None,
+        baseline_key: str | None = None,
     ) -> None:
-        """Add one pipeline's model: its package group, its endpoint, its training role."""
+        """Add one pipeline's model: its package group, its endpoint, its training role, and
+        (with `model_name` and `baseline_key`) its run prefix and baseline for the baseline step."""
         stack = cdk.Stack.of(self)
+        if model_name is not None and baseline_key is not None:
+            self._authorize_baseline(artifact_bucket, model_name, baseline_key)
         reports = artifact_bucket.arn_for_objects(f"{ARTIFACT_PREFIX}/*")
         self.role("Register").add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports])
@@ -254,6 +285,32 @@ class RetrainingSteps(Construct):
         )
         self.role("CheckDeploy").add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint])
+        )
+
+    def _authorize_baseline(self, bucket: s3.IBucket, model_name: str, baseline_key: str) -> None:
+        """Read this model's runs' training sets; write its live baseline and the runs' copies."""
+        role = self.role("Baseline")
+        runs = f"{ARTIFACT_PREFIX}/{sanitize_name(model_name)}"
+        training_sets = bucket.arn_for_objects(f"{runs}/*/training-set/*")
+        copies = bucket.arn_for_objects(f"{runs}/*/{VERSIONED_NAME}")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{runs}/*/training-set/*"]}},
+            )
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[training_sets]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[bucket.arn_for_objects(baseline_key), copies]
+            )
+        )
+        acknowledge_wildcards(
+            role,
+            "Training sets and baseline copies are named per run (run id) under the model's retraining "
+            "prefix; the training set's file names are chosen by Athena UNLOAD.",
+            resources=[training_sets, copies],
         )
 
     def _acknowledge(self) -> None:
@@ -351,6 +408,8 @@ class RetrainingPipeline(Construct):
         capacity_retry_interval: cdk.Duration = DEFAULT_CAPACITY_RETRY_INTERVAL,
         capacity_retry_attempts: int = 3,
         capacity_retry_backoff: float = 2.0,
+        baseline_key: str | None = None,
+        baseline_excluded_columns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(
@@ -365,6 +424,12 @@ class RetrainingPipeline(Construct):
             training_set_request,
         )
         self.model_name = model_name
+        self.baseline_key = baseline_key or default_baseline_key(model_name)
+        # The label and entity columns are the caller's to name; the event time is known here.
+        timestamp = (training_set_request or {}).get("timestamp_column")
+        self.baseline_excluded_columns = list(
+            dict.fromkeys([*baseline_excluded_columns, *([timestamp] if timestamp else [])])
+        )
         self.steps = steps or RetrainingSteps(self, "Steps", key=key, notification_topic=notification_topic)
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
@@ -510,6 +575,7 @@ class RetrainingPipeline(Construct):
                 canary_percent=canary_percent,
                 canary_wait=canary_wait,
                 poll_interval=poll_interval,
+                artifact_bucket=artifact_bucket,
             )
         else:
             deploy_chain = sfn.Pass(
@@ -635,6 +701,8 @@ class RetrainingPipeline(Construct):
             model_package_group_name=group_name,
             endpoint_name=endpoint_name,
             state_machine=self.state_machine,
+            model_name=model_name if endpoint_name is not None else None,
+            baseline_key=self.baseline_key,
         )
         self._acknowledge_state_machine(self._invoked)
 
@@ -819,6 +887,7 @@ class RetrainingPipeline(Construct):
         canary_percent: int,
         canary_wait: cdk.Duration,
         poll_interval: cdk.Duration,
+        artifact_bucket: s3.IBucket,
     ) -> sfn.IChainable:
         start = self.steps.function("StartDeploy")
         check = self.steps.function("CheckDeploy")
@@ -858,12 +927,40 @@ class RetrainingPipeline(Construct):
             },
             result_path="$.result",
         )
+        deployed.next(self._baseline_step(model_name, artifact_bucket))
         wait.next(check_step)
         return start_deploy.next(check_step).next(
             sfn.Choice(self, "DeploymentDone?")
             .when(sfn.Condition.boolean_equals("$.deploymentStatus.done", True), deployed)
             .otherwise(wait)
         )
+
+    def _baseline_step(self, model_name: str, artifact_bucket: s3.IBucket) -> tasks.LambdaInvoke:
+        """Publish the deployed model's training-set profile; a failure warns, the deploy stands."""
+        profile = self._invoke(
+            "ProfileBaseline",
+            self.steps.function("Baseline"),
+            {
+                "model": model_name,
+                "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
+                "training_data_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
+                "artifact_bucket": artifact_bucket.bucket_name,
+                "baseline_key": self.baseline_key,
+                "excluded_columns": self.baseline_excluded_columns,
+            },
+            result_path="$.baseline",
+        )
+        warned = sfn.Pass(
+            self,
+            "DeployedWithWarning",
+            parameters={
+                "outcome": DEPLOYED_WITH_WARNING,
+                "decision": sfn.JsonPath.string_at("$.result.decision"),
+            },
+            result_path="$.result",
+        )
+        profile.add_catch(warned, errors=["States.ALL"], result_path="$.baselineError")
+        return profile
 
     def _acknowledge_state_machine(self, invoked: Sequence[lambda_.IFunction]) -> None:
         jobs = nag_finding(self, self.training.job_arn_pattern)

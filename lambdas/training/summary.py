@@ -12,7 +12,7 @@ _SUBJECT_MAX = 100  # SNS subject limit
 @dataclass(frozen=True)
 class RunSummary:
     model: str
-    outcome: str  # deployed | rejected | skipped | failed | registered
+    outcome: str  # deployed | deployed-with-warning | rejected | skipped | failed | registered
     execution: str
     training_job: str | None = None
     metric_name: str | None = None
@@ -24,6 +24,8 @@ class RunSummary:
     spot_savings: float | None = None
     error: str | None = None
     cause: str | None = None
+    baseline: str | None = None
+    warning: str | None = None
 
 
 def _fmt(value: float | None, spec: str, missing: str = "n/a") -> str:
@@ -47,6 +49,10 @@ def render(summary: RunSummary) -> tuple[str, str]:
         f"Spot savings: {_fmt(None if summary.spot_savings is None else summary.spot_savings * 100, '.1f')}"
         f"{'' if summary.spot_savings is None else ' %'}",
     ]
+    if summary.baseline:
+        lines.append(f"Drift baseline: {summary.baseline}")
+    if summary.warning:
+        lines.append(f"Warning: {summary.warning[:2000]}")
     if summary.error:
         lines.append(f"Error: {summary.error}")
     if summary.cause:
@@ -62,6 +68,8 @@ def summary_from_state(state: Mapping[str, Any], *, model: str, outcome: str, ex
     verdict = evaluation.get("evaluation") or {}
     error = state.get("error") or {}
     decision = state.get("decision") or verdict.get("reason")
+    baseline = state.get("baseline") or {}
+    baseline_error = state.get("baselineError") or {}
     return RunSummary(
         model=model,
         outcome=outcome,
@@ -76,4 +84,17 @@ def summary_from_state(state: Mapping[str, Any], *, model: str, outcome: str, ex
         spot_savings=evaluation.get("spot_savings"),
         error=error.get("Error"),
         cause=error.get("Cause"),
+        baseline=baseline.get("baseline_uri"),
+        warning=_baseline_warning(baseline_error),
+    )
+
+
+def _baseline_warning(error: Mapping[str, Any]) -> str | None:
+    """The deploy stands; only the drift baseline is stale, which the reader must know."""
+    if not error:
+        return None
+    return (
+        "the model is deployed but its drift baseline was not updated "
+        f"({error.get('Error', 'error')}: {error.get('Cause', 'no cause given')}); "
+        "drift is still measured against the previous model's training set"
     )

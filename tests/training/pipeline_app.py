@@ -49,6 +49,9 @@ TRAINING_SET_REQUEST: dict[str, Any] = {
     "time_range": ["2026-01-01", "2026-01-31"],
 }
 
+#: Entity key, label and the runner's bookkeeping column; the request's event time is excluded by the pipeline.
+BASELINE_EXCLUDED = ["card_id", "label", "query_execution_id"]
+
 
 def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
@@ -115,6 +118,7 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
                 **common,
                 "training_set_function": training_set,
                 "training_set_request": TRAINING_SET_REQUEST,
+                "baseline_excluded_columns": BASELINE_EXCLUDED,
                 **overrides,
             },
         ),

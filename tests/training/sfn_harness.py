@@ -114,7 +114,18 @@ def _write_parquet(uri: str, execution_id: str) -> None:
     """One result file, named the way Athena names UNLOAD output (`<query id>_<n>`)."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table({"query_execution_id": [execution_id]}), sink)
+    # The shape the training-set runner gives: entity key, event time, features, label.
+    table = pa.table(
+        {
+            "card_id": ["c1", "c2", "c3", "c4"],
+            "event_time": pa.array([1_767_225_600_000_000 + i for i in range(4)], type=pa.timestamp("us")),
+            "amount_1h": [12.5, 80.0, None, 3.25],
+            "country": ["DE", "FR", "DE", None],
+            "label": [0, 1, 0, 0],
+            "query_execution_id": [execution_id] * 4,
+        }
+    )
+    pq.write_table(table, sink)
     boto3.client("s3").put_object(
         Bucket=bucket, Key=f"{prefix}{execution_id}_00000", Body=sink.getvalue().to_pybytes()
     )

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from lambdas.common.errors import InputError
+from lambdas.drift import serialization as drift_serialization
 from lambdas.feature_store import athena_handler
 from lambdas.training.runtime import reset_clients
 
@@ -163,8 +164,19 @@ def test_happy_path_trains_on_spot_registers_approved_and_deploys(
     endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName="fraud")
     assert endpoint["EndpointConfigName"] == output["deployment"]["endpoint_config_name"]
 
+    # After the deploy, the drift monitor's baseline is this run's training set (minus key, time, label).
+    s3 = boto3.client("s3")
+    live = s3.get_object(Bucket=bucket, Key="baselines/fraud/profile.json")["Body"].read()
+    versioned_key = f"retraining/fraud/{output['lock']['run_id']}/baseline-profile.json"
+    assert s3.get_object(Bucket=bucket, Key=versioned_key)["Body"].read() == live
+    baseline = drift_serialization.loads(live.decode())
+    assert baseline.rows == 4 and sorted(baseline.features) == ["amount_1h", "country"]
+    assert output["baseline"]["baseline_uri"] == f"s3://{bucket}/baselines/fraud/profile.json"
+    assert visited.index("ProfileBaseline") > visited.index("Deployed")
+
     [note] = harness.notifications()
     assert note["subject"] == "Retraining deployed: fraud"
+    assert f"Drift baseline: s3://{bucket}/baselines/fraud/profile.json" in note["message"]
     assert "Spot savings: 70.0 %" in note["message"] and job["TrainingJobName"] in note["message"]
     assert "Cost (upper bound): $0.06" in note["message"]  # 900 s x 1 instance x $0.23/h
     assert [i for i in lock_items(template, "fraud") if i["pk"]["S"] == "lock#fraud"] == []
@@ -351,7 +363,13 @@ def test_manual_approval_resumes_the_run_and_deploys(
     result = harness.wait(execution)
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])
-    assert output["result"]["outcome"] == "deployed" and output["approval"]["approved"] is True
+    assert output["approval"]["approved"] is True
+    # churn's training set was never written, so no baseline: the deploy stands, with a warning.
+    assert output["result"]["outcome"] == "deployed-with-warning"
+    assert "training_data_uri" in output["baselineError"]["Cause"]
+    [note] = [n for n in harness.notifications() if "deployed" in n["subject"]]
+    assert note["subject"] == "Retraining deployed-with-warning: churn"
+    assert "drift baseline was not updated" in note["message"]
     [update] = harness.scenario.endpoint_updates
     assert update["EndpointName"] == "churn"
     assert update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
