@@ -1,18 +1,20 @@
 """Reading a synthesized cloud assembly (`cdk.out`): stacks, templates and acknowledgements.
 
-Stages write nested assemblies (`assembly-<stage>/`); this walks them through the manifests
-so every caller sees the same list of stacks.
+Stack discovery (nested Stage assemblies, regions, template checks) is the cost estimator's
+reader, `lambdas.cost.assembly`; this adds each stack's construct metadata, where CDK
+records the cdk-nag acknowledgements.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lambdas.common.errors import InputError
+from lambdas.cost.assembly import read_assembly
 
 ACK_METADATA_TYPE = "aws:cdk:acknowledged-rules"
 NAG_PREFIX = "Annotation::AwsSolutions-"
@@ -20,11 +22,10 @@ NAG_PREFIX = "Annotation::AwsSolutions-"
 
 @dataclass(frozen=True)
 class SynthesizedStack:
-    name: str  # the CloudFormation stack name
     display_name: str  # e.g. dev/Foundation
-    region: str | None
-    template: dict[str, Any]
-    metadata: dict[str, list[dict[str, Any]]]
+    region: str
+    template: Mapping[str, Any] = field(repr=False)
+    metadata: Mapping[str, list[dict[str, Any]]] = field(repr=False)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -43,44 +44,24 @@ class Acknowledgement:
         return self.rule.split("[", 1)[0]
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError.single(str(path), f"not a readable cloud assembly file: {error}") from None
-
-
 def read_stacks(cdk_out: str | Path) -> list[SynthesizedStack]:
     root = Path(cdk_out)
-    manifest = root / "manifest.json"
-    if not manifest.is_file():
-        raise InputError.single(
-            str(root), "no manifest.json: not a synthesized cloud assembly (run `make synth`)"
-        )
-    return list(_walk(root))
+    if not (root / "manifest.json").is_file():
+        raise InputError.single(str(root), "no manifest.json: not a synthesized cloud assembly (run `make synth`)")
+    return [
+        SynthesizedStack(stack.name, stack.region, stack.template, _metadata(stack.path))
+        for stack in read_assembly(root)
+    ]
 
 
-def _walk(directory: Path) -> Iterator[SynthesizedStack]:
-    manifest = _load_json(directory / "manifest.json")
-    for artifact in manifest.get("artifacts", {}).values():
-        kind = artifact.get("type")
-        props = artifact.get("properties", {})
-        if kind == "cdk:cloud-assembly":
-            yield from _walk(directory / props["directoryName"])
-        elif kind == "aws:cloudformation:stack":
-            template = _load_json(directory / props["templateFile"])
-            metadata_file = (
-                directory / f"{Path(props['templateFile']).name.removesuffix('.template.json')}.metadata.json"
-            )
-            metadata = _load_json(metadata_file) if metadata_file.is_file() else artifact.get("metadata", {})
-            environment = artifact.get("environment", "")
-            yield SynthesizedStack(
-                name=props.get("stackName") or artifact.get("displayName", ""),
-                display_name=artifact.get("displayName", props.get("stackName", "")),
-                region=environment.rsplit("/", 1)[-1] if environment else None,
-                template=template,
-                metadata=metadata,
-            )
+def _metadata(template_path: Path) -> dict[str, list[dict[str, Any]]]:
+    path = template_path.with_name(template_path.name.removesuffix(".template.json") + ".metadata.json")
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError.single(str(path), f"not a readable cloud assembly file: {error}") from None
 
 
 def nag_acknowledgements(stacks: list[SynthesizedStack]) -> list[Acknowledgement]:
