@@ -28,6 +28,7 @@ from constructs import Construct
 from constructs_lib.model_endpoint import ModelEndpoint
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.rest_api import hardened_rest_api
 from lambdas.serving.cache_item import PARTITION_KEY, TTL_ATTRIBUTE
 from lambdas.serving.request_schema import unsupported_keywords
 
@@ -190,56 +191,21 @@ class PredictionApi(Construct):
             self.parameters[model.name].grant_read(role)
             model.endpoint.grant_invoke(role)
 
-        self.access_log_group = logs.LogGroup(
+        rest = hardened_rest_api(
             self,
-            "AccessLogs",
-            encryption_key=log_key,
-            retention=log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self.api = apigw.RestApi(
-            self,
-            "Api",
             rest_api_name=api_name,
             description=f"Prediction API {api_name}",
-            cloud_watch_role=False,
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            deploy_options=apigw.StageOptions(
-                stage_name=stage_name,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                throttling_rate_limit=throttling.rate_limit,
-                throttling_burst_limit=throttling.burst_limit,
-            ),
+            invalid_request_message="invalid prediction request",
+            stage_name=stage_name,
+            rate_limit=throttling.rate_limit,
+            burst_limit=throttling.burst_limit,
+            log_key=log_key,
+            log_retention=log_retention,
         )
-        self.request_validator = self.api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=True
-        )
-        self.api.add_gateway_response(
-            "InvalidBody",
-            type=apigw.ResponseType.BAD_REQUEST_BODY,
-            status_code="400",
-            templates={
-                "application/json": (
-                    '{"message": "invalid prediction request", '
-                    '"problems": "$context.error.validationErrorString", '
-                    '"correlation_id": "$context.requestId"}'
-                )
-            },
+        self.api, self.access_log_group, self.request_validator = (
+            rest.api,
+            rest.access_log_group,
+            rest.request_validator,
         )
 
         self.authorizer: apigw.CognitoUserPoolsAuthorizer | None = None

@@ -6,7 +6,6 @@ function runs, throttling, X-Ray and JSON access logs in a retained, encrypted l
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.nag import acknowledge
+from constructs_lib.rest_api import hardened_rest_api
 from constructs_lib.vector_pipeline import VectorSearchFunction
 
 SEARCH_BODY_SCHEMA = apigw.JsonSchema(
@@ -55,56 +55,17 @@ class VectorSearchApi(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.access_log_group = logs.LogGroup(
+        rest = hardened_rest_api(
             self,
-            "AccessLogs",
-            encryption_key=log_key,
-            retention=log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self.api = apigw.RestApi(
-            self,
-            "Api",
             description="Vector search: k-NN with exact re-ranking across indices",
-            cloud_watch_role=False,
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            deploy_options=apigw.StageOptions(
-                stage_name=stage_name,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                throttling_rate_limit=rate_limit,
-                throttling_burst_limit=burst_limit,
-            ),
+            invalid_request_message="invalid search request",
+            stage_name=stage_name,
+            rate_limit=rate_limit,
+            burst_limit=burst_limit,
+            log_key=log_key,
+            log_retention=log_retention,
         )
-        validator = self.api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=True
-        )
-        self.api.add_gateway_response(
-            "InvalidBody",
-            type=apigw.ResponseType.BAD_REQUEST_BODY,
-            status_code="400",
-            templates={
-                "application/json": (
-                    '{"message": "invalid search request", '
-                    '"problems": "$context.error.validationErrorString", '
-                    '"correlation_id": "$context.requestId"}'
-                )
-            },
-        )
+        self.api, self.access_log_group, validator = rest.api, rest.access_log_group, rest.request_validator
         body_model = self.api.add_model(
             "SearchRequest", content_type="application/json", schema=SEARCH_BODY_SCHEMA
         )
