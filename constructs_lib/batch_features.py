@@ -25,6 +25,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from constructs_lib.key_policies import allow_cloudwatch_logs
 from constructs_lib.nag import acknowledge
 from constructs_lib.secure_bucket import SecureBucket
 from constructs_lib.streaming_features import grant_key_use, object_wildcard_finding
@@ -130,29 +131,7 @@ class BatchFeaturePipeline(Construct):
             ),
         )
         # Glue's encrypted log groups are written by CloudWatch Logs with this key.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="/aws-glue/*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        allow_cloudwatch_logs(self, key, "/aws-glue/*")
 
         self.role = iam.Role(
             self,

@@ -14,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from constructs_lib.key_policies import allow_cloudwatch_logs
 from constructs_lib.secure_bucket import SecureBucket
 from stacks.config.models import Environment, PlatformConfig
 
@@ -142,25 +143,7 @@ class FoundationStack(cdk.Stack):
 
     def _allow_service_use(self, key: kms.Key) -> None:
         """Let CloudWatch Logs, alarms, EventBridge and SNS use the ops key for this account only."""
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
-                    }
-                },
-            )
-        )
+        allow_cloudwatch_logs(self, key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowAlarmAndEventDelivery",
