@@ -17,6 +17,7 @@ from lambdas.drift.numeric_profile import NumericProfile
 from lambdas.drift.serialization import loads
 from lambdas.training import baseline_handler
 from lambdas.training.baseline import baseline_from_parts, data_object_keys, versioned_baseline_key
+from lambdas.training.summary import render, summary_from_state
 
 from .conftest import FakeContext
 
@@ -140,3 +141,24 @@ def test_data_object_keys_skip_markers_and_bookkeeping() -> None:
 
 def test_versioned_key_follows_the_run_layout() -> None:
     assert versioned_baseline_key("Fraud v2", RUN) == f"retraining/Fraud-v2/{RUN}/baseline-profile.json"
+
+
+def test_summary_names_the_baseline_or_warns_that_it_is_stale() -> None:
+    ok = summary_from_state(
+        {"baseline": {"baseline_uri": "s3://a/baselines/fraud/profile.json"}},
+        model="fraud",
+        outcome="deployed",
+        execution="e",
+    )
+    assert "Drift baseline: s3://a/baselines/fraud/profile.json" in render(ok)[1]
+    assert ok.warning is None
+    stale = summary_from_state(
+        {"baselineError": {"Error": "InputError", "Cause": "training_data_uri: holds no data files"}},
+        model="fraud",
+        outcome="deployed-with-warning",
+        execution="e",
+    )
+    subject, message = render(stale)
+    assert subject == "Retraining deployed-with-warning: fraud"
+    assert "Warning: the model is deployed but its drift baseline was not updated (InputError: " in message
+    assert "Error:" not in message.replace("(InputError:", "")
