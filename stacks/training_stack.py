@@ -102,6 +102,13 @@ class TrainingStack(cdk.Stack):
                 training_set_request=training_set_request(config, model)
                 if self.training_set_function is not None
                 else None,
+                # The drift baseline profiles model inputs only: not the ids rows are joined on, not labels.
+                baseline_excluded_columns=sorted(
+                    {
+                        *training.label_columns,
+                        *(config.feature_group(g).entity_key for g in model.feature_groups),
+                    }
+                ),
                 approval=training.approval,
                 approval_timeout=_seconds(training.approval_timeout),
                 endpoint_name=endpoint,

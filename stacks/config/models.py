@@ -335,6 +335,11 @@ class TrainingConfig(Strict):
     label_timestamp_column: Identifier = Field(
         default="event_time", description="TIMESTAMP (UTC) column of labels_table"
     )
+    label_columns: list[Identifier] = Field(
+        default=["label"],
+        min_length=1,
+        description="label column(s) of labels_table; left out of the drift baseline",
+    )
     labels_location: str = Field(
         pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$",
         description="s3:// location of labels_table's files, which the training-set query reads",

@@ -150,3 +150,27 @@ def test_team_resources_carry_the_cost_allocation_tag_budgets_filter_on(
             assert ("team", "risk") in set(pairs), resource["Type"]
             found[resource["Type"]] += 1
     assert all(found.values()), found
+
+
+def _definition_text(definition: Any) -> str:
+    """The state machine definition with CloudFormation tokens left out (Fn::Join parts concatenated)."""
+    if isinstance(definition, str):
+        return definition
+    if isinstance(definition, dict) and "Fn::Join" in definition:
+        return "".join(_definition_text(part) for part in definition["Fn::Join"][1])
+    return ""
+
+
+def test_drift_baseline_leaves_out_entity_ids_labels_and_timestamps(
+    platform_stacks: dict[str, SynthesizedStack],
+) -> None:
+    definitions = [
+        _definition_text(resource["Properties"]["DefinitionString"])
+        for stack in platform_stacks.values()
+        for resource in stack.resources.values()
+        if resource["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    baseline_steps = [d for d in definitions if "ProfileBaseline" in d]
+    assert baseline_steps
+    for definition in baseline_steps:
+        assert '"excluded_columns":["card_id","is_fraud","event_time"]' in definition.replace(" ", "")
