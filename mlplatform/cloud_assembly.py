@@ -47,7 +47,9 @@ class Acknowledgement:
 def read_stacks(cdk_out: str | Path) -> list[SynthesizedStack]:
     root = Path(cdk_out)
     if not (root / "manifest.json").is_file():
-        raise InputError.single(str(root), "no manifest.json: not a synthesized cloud assembly (run `make synth`)")
+        raise InputError.single(
+            str(root), "no manifest.json: not a synthesized cloud assembly (run `make synth`)"
+        )
     return [
         SynthesizedStack(stack.name, stack.region, stack.template, _metadata(stack.path))
         for stack in read_assembly(root)

@@ -11,7 +11,9 @@ def render_summary(stacks: list[SynthesizedStack]) -> str:
     lines = [f"Stacks ({len(stacks)}):"]
     width = max((len(s.display_name) for s in stacks), default=10)
     for stack in sorted(stacks, key=lambda s: s.display_name):
-        lines.append(f"  {stack.display_name:<{width}}  {len(stack.resources):>4} resources  ({stack.region})")
+        lines.append(
+            f"  {stack.display_name:<{width}}  {len(stack.resources):>4} resources  ({stack.region})"
+        )
     by_type = Counter(r.get("Type", "?") for s in stacks for r in s.resources.values())
     lines.append(f"\nResources by type ({sum(by_type.values())} in all):")
     for kind, count in sorted(by_type.items(), key=lambda item: (-item[1], item[0])):
