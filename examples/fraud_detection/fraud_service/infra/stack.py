@@ -23,6 +23,7 @@ from constructs_lib.drift_monitor import DriftMonitor
 from constructs_lib.feature_store import FeatureStore
 from constructs_lib.model_endpoint import DataCaptureSpec, ModelEndpoint, ScalingSpec, VariantSpec
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
+from constructs_lib.rest_api import hardened_rest_api
 from constructs_lib.secure_bucket import SecureBucket
 from fraud_service.audit import PREFIX as AUDIT_PREFIX
 from fraud_service.feature_groups import FEATURE_GROUPS
@@ -278,53 +279,18 @@ class FraudDetectionStack(cdk.Stack):
 
     def _api(self) -> apigw.RestApi:
         s = self.settings
-        access_logs = logs.LogGroup(
+        rest = hardened_rest_api(
             self,
-            "ApiAccessLogs",
-            encryption_key=self.key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        api = apigw.RestApi(
-            self,
-            "Api",
             rest_api_name="fraud-detection",
             description="Fraud decisions and reviewer labels",
-            cloud_watch_role=False,
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            deploy_options=apigw.StageOptions(
-                stage_name="prod",
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                access_log_destination=apigw.LogGroupLogDestination(access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                throttling_rate_limit=s.api_rate_limit,
-                throttling_burst_limit=s.api_burst_limit,
-            ),
+            invalid_request_message="invalid request",
+            stage_name="prod",
+            rate_limit=s.api_rate_limit,
+            burst_limit=s.api_burst_limit,
+            log_key=self.key,
+            log_retention=logs.RetentionDays.ONE_YEAR,
         )
-        validator = api.add_request_validator(
-            "BodyValidator", validate_request_body=True, validate_request_parameters=True
-        )
-        api.add_gateway_response(
-            "InvalidBody",
-            type=apigw.ResponseType.BAD_REQUEST_BODY,
-            status_code="400",
-            templates={
-                "application/json": '{"message": "invalid request", "problems": "$context.error.validationErrorString"}'
-            },
-        )
+        api, validator = rest.api, rest.request_validator
         for path, function, schema in (
             ("transactions", self.decision_function, transaction_schema()),
             ("labels", self.label_function, labels_schema()),
