@@ -47,6 +47,10 @@ class BundleSpec:
     requirements: Sequence[str] = ()
     source_dirs: Sequence[Path] = ()  # copied as-is below `target_subdir`
     source_files: Sequence[Path] = ()
+    #: Top-level packages from anywhere (a product team's own code), copied under their own
+    #: name; files matching `exclude` (glob names, e.g. "infra") are left out.
+    extra_packages: Sequence[Path] = ()
+    exclude: Sequence[str] = ()
     target_subdir: str = ""  # "python" for layers
     python_version: str = "3.13"
     architecture: str = "aarch64"  # or "x86_64"
@@ -66,7 +70,7 @@ class BundleSpec:
         """Identifies the whole bundle (dependencies and sources); also the asset hash."""
         digest = hashlib.sha256(self.dependencies_key().encode())
         for path in sorted(_source_paths(self)):
-            digest.update(str(path.relative_to(REPO_ROOT)).encode())
+            digest.update(_bundle_path(self, path).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()[:32]
 
@@ -81,13 +85,21 @@ class LayerSize:
 
 def _source_paths(spec: BundleSpec) -> list[Path]:
     paths: list[Path] = [p for p in spec.source_files]
-    for directory in spec.source_dirs:
+    for directory in (*spec.source_dirs, *spec.extra_packages):
         paths.extend(
             p
             for p in directory.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(_STRIP_SUFFIXES)
         )
     return paths
+
+
+def _bundle_path(spec: BundleSpec, path: Path) -> str:
+    """Where `path` lands in the bundle: relative to the repository, or to its extra package's parent."""
+    for package in spec.extra_packages:
+        if path.is_relative_to(package):
+            return str(path.relative_to(package.parent))
+    return str(path.relative_to(REPO_ROOT))
 
 
 def directory_size(path: Path) -> int:
@@ -148,6 +160,9 @@ def build_bundle(spec: BundleSpec, output_dir: Path, cache_dir: Path = DEFAULT_C
         destination = target / file.relative_to(REPO_ROOT)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(file, destination)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", *spec.exclude)
+    for package in spec.extra_packages:
+        shutil.copytree(package, target / package.name, ignore=ignore, dirs_exist_ok=True)
     _strip(target, spec.strip_tests)
     size = directory_size(output_dir)
     _check_size(spec, size)

@@ -79,6 +79,9 @@ class PlatformFunction(Construct):
     `handler` is the dotted entry point (``"lambdas.drift.handler.handler"``); `domains`
     names the packages under `lambdas/` it needs. The bundle always holds
     `lambdas/__init__.py` and `lambdas/common`, so imports are absolute everywhere.
+    A product team adds its own top-level packages with `extra_packages` (directories,
+    bundled under their own names; `bundle_exclude` leaves out e.g. its CDK code) and may
+    name no platform domain at all.
     """
 
     def __init__(
@@ -89,6 +92,8 @@ class PlatformFunction(Construct):
         handler: str,
         domains: Sequence[str],
         requirements: Sequence[str] = (POWERTOOLS, PYDANTIC),
+        extra_packages: Sequence[Path] = (),
+        bundle_exclude: Sequence[str] = (),
         layers: Sequence[BundledLayer] = (),
         environment: Mapping[str, str] | None = None,
         timeout: cdk.Duration | None = None,
@@ -106,11 +111,14 @@ class PlatformFunction(Construct):
         function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        missing = [d for d in domains if not (LAMBDAS_DIR / d / "__init__.py").is_file()]
+        missing = [f"lambdas/{d}" for d in domains if not (LAMBDAS_DIR / d / "__init__.py").is_file()]
+        missing += [str(p) for p in extra_packages if not (Path(p) / "__init__.py").is_file()]
         if missing:
             raise ValueError(
-                f"{self.node.path}: no Lambda package lambdas/{missing[0]} (domains={list(domains)})"
+                f"{self.node.path}: no Python package at {missing[0]} (a directory with __init__.py)"
             )
+        if not domains and not extra_packages:
+            raise ValueError(f"{self.node.path}: name the code to bundle with domains or extra_packages")
 
         self.log_group = logs.LogGroup(
             self,
@@ -146,6 +154,8 @@ class PlatformFunction(Construct):
             requirements=tuple(requirements),
             source_files=(LAMBDAS_DIR / "__init__.py",),
             source_dirs=(LAMBDAS_DIR / "common", *(LAMBDAS_DIR / d for d in domains)),
+            extra_packages=tuple(Path(p).resolve() for p in extra_packages),
+            exclude=tuple(bundle_exclude),
             python_version=runtime_python_version(runtime),
             architecture=pip_architecture(architecture),
             layer_sizes=tuple(layer.size for layer in layers),
@@ -158,7 +168,10 @@ class PlatformFunction(Construct):
             handler=handler,
             code=_bundled_code(spec, runtime),
             layers=[layer.layer for layer in layers],
-            environment={"POWERTOOLS_SERVICE_NAME": domains[0], **(environment or {})},
+            environment={
+                "POWERTOOLS_SERVICE_NAME": domains[0] if domains else Path(extra_packages[0]).name,
+                **(environment or {}),
+            },
             environment_encryption=key,
             timeout=timeout or cdk.Duration.seconds(30),
             memory_size=memory_size,

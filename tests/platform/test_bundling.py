@@ -95,3 +95,19 @@ def test_functions_with_the_same_requirements_share_one_pip_run(
     assert runs == ["a/Function"]
     assert (tmp_path / "b" / "dep.py").is_file() and (tmp_path / "b" / "lambdas" / "common").is_dir()
     assert first.cache_key() != second.cache_key()
+
+
+def test_a_product_package_from_outside_the_platform_is_bundled_without_its_excluded_parts(tmp_path: Path) -> None:
+    product = tmp_path / "src" / "shop_service"
+    (product / "infra").mkdir(parents=True)
+    (product / "__init__.py").write_text("")
+    (product / "handler.py").write_text("def handler(event, context):\n    return 1\n")
+    (product / "infra" / "stack.py").write_text("import aws_cdk\n")
+    spec = _spec(requirements=(), extra_packages=(product,), exclude=("infra",))
+    build_bundle(spec, tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert (tmp_path / "out" / "shop_service" / "handler.py").is_file()
+    assert not (tmp_path / "out" / "shop_service" / "infra").exists()
+    assert (tmp_path / "out" / "lambdas" / "common" / "errors.py").is_file()
+    before = spec.cache_key()
+    (product / "handler.py").write_text("def handler(event, context):\n    return 2\n")
+    assert spec.cache_key() != before
