@@ -14,6 +14,7 @@ HOST_PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do $$p -c 'import sys; sys
 SETUP_STAMP := $(VENV)/.setup-stamp
 NODE_STAMP  := node_modules/.install-stamp
 CONFIG      ?= config/default.yaml
+USAGE       ?= config/usage.yaml
 CDK_OUT     ?= cdk.out
 PYTEST_ARGS ?=
 
@@ -44,7 +45,7 @@ $(NODE_STAMP): package.json package-lock.json $(SETUP_STAMP)
 synth: setup
 	rm -rf $(CDK_OUT)
 	$(BIN)/npx cdk synth --quiet --output $(CDK_OUT) -c config=$(CONFIG)
-	$(BIN)/mlplatform summary $(CDK_OUT) --config $(CONFIG)
+	$(BIN)/mlplatform summary $(CDK_OUT) --config $(CONFIG) --usage $(USAGE)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -174,3 +174,17 @@ def test_drift_baseline_leaves_out_entity_ids_labels_and_timestamps(
     assert baseline_steps
     for definition in baseline_steps:
         assert '"excluded_columns":["card_id","is_fraud","event_time"]' in definition.replace(" ", "")
+
+
+def test_review_cost_total_prices_every_resource_with_the_shipped_usage_file(
+    synthesized_platform: Path, repo_root: Path
+) -> None:
+    from mlplatform.commands.cost import total_line
+
+    line = total_line(
+        synthesized_platform,
+        usage=repo_root / "config" / "usage.yaml",
+        config=repo_root / "config" / "default.yaml",
+    )
+    assert line.startswith("Estimated monthly cost: $"), line
+    assert "awaiting usage" not in line and "unpriced" not in line, line
