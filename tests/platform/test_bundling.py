@@ -97,7 +97,9 @@ def test_functions_with_the_same_requirements_share_one_pip_run(
     assert first.cache_key() != second.cache_key()
 
 
-def test_a_product_package_from_outside_the_platform_is_bundled_without_its_excluded_parts(tmp_path: Path) -> None:
+def test_a_product_package_from_outside_the_platform_is_bundled_without_its_excluded_parts(
+    tmp_path: Path,
+) -> None:
     product = tmp_path / "src" / "shop_service"
     (product / "infra").mkdir(parents=True)
     (product / "__init__.py").write_text("")
