@@ -345,67 +345,52 @@ class FeatureStore(Construct):
         pipeline's per-run prefixes). Athena writes with the caller's permissions: it lists the
         target to check that it is empty, then puts the Parquet files (encrypted with the
         workgroup's key, which the function already uses)."""
-        fn = self.training_set_function.function
-        objects = bucket.arn_for_objects(f"{prefix.strip('/')}/*")
-        grant = iam.Grant.add_to_principal(
-            grantee=fn,
-            actions=[
-                "s3:PutObject",
-                "s3:GetObject",
-                "s3:AbortMultipartUpload",
-                "s3:ListMultipartUploadParts",
-            ],
-            resource_arns=[objects],
-        ).combine(
-            iam.Grant.add_to_principal(
-                grantee=fn,
-                actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                resource_arns=[bucket.bucket_arn],
-            )
-        )
-        acknowledge_wildcards(
-            self.training_set_function.role,
+        return self._grant_training_set_objects(
+            bucket,
+            prefix,
+            ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
             f"Training sets are written as Athena-named Parquet files under per-run prefixes of '{prefix.strip('/')}/'.",
-            resources=[objects],
         )
-        return grant
 
     def grant_training_set_source(
         self, *, database: str, table: str, bucket: s3.IBucket, prefix: str
     ) -> iam.Grant:
         """Let the training-set function read a labels table (`database.table`, files under
         `bucket/prefix/`) that point-in-time queries join the features to."""
-        fn = self.training_set_function.function
         stack = cdk.Stack.of(self)
-        glue_arns = [
-            stack.format_arn(service="glue", resource="catalog"),
-            stack.format_arn(service="glue", resource="database", resource_name=database),
-            stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{table}"),
-        ]
+        glue = iam.Grant.add_to_principal(
+            grantee=self.training_set_function.function,
+            actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+            resource_arns=[
+                stack.format_arn(service="glue", resource="catalog"),
+                stack.format_arn(service="glue", resource="database", resource_name=database),
+                stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{table}"),
+            ],
+        )
+        return glue.combine(
+            self._grant_training_set_objects(
+                bucket,
+                prefix,
+                ["s3:GetObject"],
+                f"Athena reads every file of the labels table {database}.{table}, whose names its writers choose.",
+            )
+        )
+
+    def _grant_training_set_objects(
+        self, bucket: s3.IBucket, prefix: str, actions: list[str], reason: str
+    ) -> iam.Grant:
+        """`actions` on the objects below `prefix/` plus listing the bucket, IAM5 acknowledged with `reason`."""
+        fn = self.training_set_function.function
         key_prefix = prefix.strip("/")
         objects = bucket.arn_for_objects(f"{key_prefix}/*" if key_prefix else "*")
-        grant = (
+        grant = iam.Grant.add_to_principal(grantee=fn, actions=actions, resource_arns=[objects]).combine(
             iam.Grant.add_to_principal(
                 grantee=fn,
-                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
-                resource_arns=glue_arns,
-            )
-            .combine(
-                iam.Grant.add_to_principal(grantee=fn, actions=["s3:GetObject"], resource_arns=[objects])
-            )
-            .combine(
-                iam.Grant.add_to_principal(
-                    grantee=fn,
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resource_arns=[bucket.bucket_arn],
-                )
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resource_arns=[bucket.bucket_arn],
             )
         )
-        acknowledge_wildcards(
-            self.training_set_function.role,
-            f"Athena reads every file of the labels table {database}.{table}, whose names its writers choose.",
-            resources=[objects],
-        )
+        acknowledge_wildcards(self.training_set_function.role, reason, resources=[objects])
         return grant
 
     def grant_read_registry(self, grantee: iam.IGrantable) -> iam.Grant:

@@ -217,27 +217,6 @@ class PlatformFunction(Construct):
             applies_to=["Resource::*"],
         )
 
-    def add_metrics_permission(self, namespace: str) -> None:
-        """Allow `cloudwatch:PutMetricData` (EMF needs none; this is for the API) in one namespace only."""
-        policy = iam.Policy(
-            self,
-            f"Metrics{''.join(ch for ch in namespace if ch.isalnum())}",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
-                )
-            ],
-        )
-        policy.attach_to_role(self.role)
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            f"cloudwatch:PutMetricData has no resource ARNs; it is limited to namespace {namespace} by condition.",
-            applies_to=["Resource::*"],
-        )
-
 
 def _bundled_code(spec: BundleSpec, runtime: lambda_.Runtime, size: LayerSize | None = None) -> lambda_.Code:
     return lambda_.Code.from_asset(

@@ -22,6 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from constructs_lib.model_endpoint import SAGEMAKER_VPC_ACTIONS
 from constructs_lib.nag import acknowledge
 from lambdas.common.errors import InputError
 from lambdas.training.errors import SpotCapacityError
@@ -297,17 +298,7 @@ class SpotTrainingStep(Construct):
         if in_vpc:
             statements.append(
                 iam.PolicyStatement(
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
+                    actions=list(SAGEMAKER_VPC_ACTIONS),
                     resources=["*"],
                 )
             )

@@ -2,8 +2,7 @@
 
 Subcommands live in `mlplatform.commands.<name>`; each module exposes
 `register(subparsers) -> None` which adds its parser and sets `func` to a callable taking
-the parsed namespace and returning the process exit code. A module that is missing simply
-does not add its subcommand, so the CLI works while domains are added one by one.
+the parsed namespace and returning the process exit code.
 """
 
 from __future__ import annotations
@@ -22,13 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlplatform", description="ML platform command line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"mlplatform.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"mlplatform.commands.{name}":
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"mlplatform.commands.{name}").register(subparsers)
     return parser
 
 

@@ -110,10 +110,11 @@ class FeatureStoreStack(cdk.Stack):
         if any(m.training is not None for m in config.models):
             # The retraining pipelines' runs UNLOAD their training sets into the artifact bucket.
             store.grant_training_set_output(foundation.bucket_for(self, "artifacts"), ARTIFACT_PREFIX)
-        for label_source in sorted(
+        labels = sorted(
             {(m.training.labels_table, m.training.labels_location) for m in config.models if m.training}
-        ):
-            (database, _, table), location = label_source[0].partition("."), label_source[1]
+        )
+        for labels_table, location in labels:
+            database, _, table = labels_table.partition(".")
             bucket_name, _, prefix = location.removeprefix("s3://").partition("/")
             store.grant_training_set_source(
                 database=database,

@@ -20,8 +20,8 @@ from stacks.serving_stack import endpoint_name
 
 
 def _start_time(value: str) -> str:
-    parsed = datetime.strptime(value.rstrip("Z"), "%Y-%m-%dT%H:%M" + (":%S" if value.count(":") == 2 else ""))
-    return parsed.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    """The config's `2026-12-01T00:00Z` as the analysis function's `2026-12-01T00:00:00Z`."""
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class MonitoringStack(cdk.Stack):

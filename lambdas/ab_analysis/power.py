@@ -19,9 +19,18 @@ def _z(q: float) -> float:
     return float(special.ndtri(q))
 
 
-def _per_unit_variance(variance_control: float, variance_treatment: float, control_share: float) -> float:
-    """Variance of the difference times the total number of units."""
-    return variance_control / control_share + variance_treatment / (1 - control_share)
+def _per_unit_variance(
+    variance_control: float, variance_treatment: float | None, control_share: float
+) -> float:
+    """Variance of the difference times the total number of units (equal variances by default)."""
+    v_t = variance_control if variance_treatment is None else variance_treatment
+    return variance_control / control_share + v_t / (1 - control_share)
+
+
+def _standard_error(
+    total_n: float, variance_control: float, variance_treatment: float | None, control_share: float
+) -> float:
+    return math.sqrt(_per_unit_variance(variance_control, variance_treatment, control_share) / total_n)
 
 
 def required_sample_size(
@@ -34,8 +43,7 @@ def required_sample_size(
     power: float = 0.8,
 ) -> float:
     """Total units needed to detect an absolute ``effect`` with the given power."""
-    v_t = variance_control if variance_treatment is None else variance_treatment
-    spread = _per_unit_variance(variance_control, v_t, control_share)
+    spread = _per_unit_variance(variance_control, variance_treatment, control_share)
     return (_z(1 - alpha / 2) + _z(power)) ** 2 * spread / (effect * effect)
 
 
@@ -49,8 +57,7 @@ def power_at(
     alpha: float = 0.05,
 ) -> float:
     """Power of the two-sided test with ``total_n`` units when the true difference is ``effect``."""
-    v_t = variance_control if variance_treatment is None else variance_treatment
-    se = math.sqrt(_per_unit_variance(variance_control, v_t, control_share) / total_n)
+    se = _standard_error(total_n, variance_control, variance_treatment, control_share)
     crit = _z(1 - alpha / 2)
     shift = abs(effect) / se
     return float(special.ndtr(shift - crit) + special.ndtr(-shift - crit))
@@ -66,8 +73,7 @@ def minimum_detectable_effect(
     power: float = 0.8,
 ) -> float:
     """Smallest absolute effect detected with the given power (far tail ignored)."""
-    v_t = variance_control if variance_treatment is None else variance_treatment
-    se = math.sqrt(_per_unit_variance(variance_control, v_t, control_share) / total_n)
+    se = _standard_error(total_n, variance_control, variance_treatment, control_share)
     return (_z(1 - alpha / 2) + _z(power)) * se
 
 
@@ -118,8 +124,7 @@ def sequential_required_sample_size(
     Counts only a crossing at the final look, so it is conservative: earlier looks can only
     add rejections. About 1.9 times the fixed-horizon sample at alpha 0.05 and power 0.8.
     """
-    v_t = variance_control if variance_treatment is None else variance_treatment
-    spread = _per_unit_variance(variance_control, v_t, control_share)
+    spread = _per_unit_variance(variance_control, variance_treatment, control_share)
     return (sequential_critical_value(alpha) + _z(power)) ** 2 * spread / (effect * effect)
 
 
@@ -133,6 +138,5 @@ def sequential_power_at(
     alpha: float = 0.05,
 ) -> float:
     """Lower bound on the always-valid test's power at its tuning sample ``total_n``."""
-    v_t = variance_control if variance_treatment is None else variance_treatment
-    se = math.sqrt(_per_unit_variance(variance_control, v_t, control_share) / total_n)
+    se = _standard_error(total_n, variance_control, variance_treatment, control_share)
     return float(special.ndtr(abs(effect) / se - sequential_critical_value(alpha)))

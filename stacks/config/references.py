@@ -8,10 +8,9 @@ from lambdas.common.errors import Problem
 from stacks.config.models import PlatformConfig
 
 
-def _duplicates(items: Iterable[tuple[str, str]], section: str) -> list[Problem]:
+def _duplicates(names: Iterable[str], section: str) -> list[Problem]:
     problems, seen = [], set()
-    for index_and_name in enumerate(items):
-        index, (_, name) = index_and_name
+    for index, name in enumerate(names):
         if name in seen:
             problems.append(Problem(f"{section}[{index}].name", f"duplicate name {name!r}"))
         seen.add(name)
@@ -28,7 +27,7 @@ def check_references(config: PlatformConfig) -> list[Problem]:
         "models",
         "vector_indexes",
     ):
-        problems += _duplicates(((section, item.name) for item in getattr(config, section)), section)
+        problems += _duplicates((item.name for item in getattr(config, section)), section)
 
     teams = {t.name for t in config.teams}
     groups = {g.name: g for g in config.feature_groups}
