@@ -181,7 +181,13 @@ def _dependencies(spec: BundleSpec, cache_dir: Path) -> Path:
         if spec.requirements:
             _pip_install(spec, target)
         _strip(target, spec.strip_tests)
-        os.replace(staging, cached)
+        try:
+            os.replace(staging, cached)
+        except OSError:
+            # Another synth process (parallel synthesis) cached the same dependencies first.
+            if not cached.is_dir():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

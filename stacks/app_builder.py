@@ -10,6 +10,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.config.models import PlatformConfig
 from stacks.platform_stage import PlatformStage
+from stacks.stack_layout import SynthPart
 
 #: Context that skips asset bundling: structural tests and benches need templates, not bundles.
 SKIP_BUNDLING: Mapping[str, Any] = {"aws:cdk:bundling-stacks": []}
@@ -21,9 +22,13 @@ def build_app(
     outdir: str | None = None,
     nag: bool = True,
     context: Mapping[str, Any] | None = None,
+    part: SynthPart | None = None,
 ) -> tuple[cdk.App, list[PlatformStage]]:
+    """The whole platform, or with `part` one parallel-synth worker's share of it."""
     app = cdk.App(outdir=outdir, context=dict(context or {}))
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    stages = [PlatformStage(app, env.name, config=config, environment=env) for env in config.environments]
+    stages = [
+        PlatformStage(app, env.name, config=config, environment=env, part=part) for env in config.environments
+    ]
     return app, stages

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from constructs_lib.key_policies import allow_cloudwatch_logs
 from constructs_lib.secure_bucket import SecureBucket
+from constructs_lib.team_budget import BUDGETS_PRINCIPAL
 from stacks.config.models import Environment, PlatformConfig
 
 #: Interface endpoints for the AWS APIs that platform functions and endpoints call from the
@@ -76,7 +77,7 @@ class FoundationStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self._allow_service_use(self.ops_key)
+        self._allow_service_use(self.ops_key, budgets=bool(config.budgets))
 
         self.alarm_topic = sns.Topic(
             self,
@@ -141,8 +142,13 @@ class FoundationStack(cdk.Stack):
         }.items():
             cdk.CfnOutput(self, name, value=value)
 
-    def _allow_service_use(self, key: kms.Key) -> None:
-        """Let CloudWatch Logs, alarms, EventBridge and SNS use the ops key for this account only."""
+    def _allow_service_use(self, key: kms.Key, *, budgets: bool) -> None:
+        """Let CloudWatch Logs, alarms, EventBridge and SNS (and Budgets, when the config has
+        budgets) use the ops key for this account only.
+
+        The Budgets grant is made here, not by the monitoring stack that holds the budgets:
+        parallel synth builds this stack in every worker, so no other stack may change it.
+        """
         allow_cloudwatch_logs(self, key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -157,6 +163,16 @@ class FoundationStack(cdk.Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": self.account}},
             )
         )
+        if budgets:
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowBudgetAlerts",
+                    principals=[iam.ServicePrincipal(BUDGETS_PRINCIPAL)],
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
 
     def _vpc(self, environment: Environment) -> ec2.Vpc:
         vpc = ec2.Vpc(

@@ -86,7 +86,8 @@ class MonitoringStack(cdk.Stack):
                 team=team.name,
                 monthly_limit_usd=budget.monthly_limit_usd,
                 topic=topic,
-                topic_key=foundation.ops_key,
+                # The foundation's key policy already lets Budgets use the ops key.
+                topic_key=None,
                 thresholds_percent=[float(t) for t in budget.thresholds_percent],
                 budget_name=f"{config.name}-{environment}-{team.name}",
             )

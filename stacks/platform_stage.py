@@ -10,12 +10,16 @@ from stacks.feature_store_stack import FeatureStoreStack
 from stacks.foundation_stack import FoundationStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.serving_stack import ServingStack
+from stacks.stack_layout import Shard, SynthPart, shards
 from stacks.training_stack import TrainingStack
 from stacks.vector_search_stack import VectorSearchStack
 
 
 class PlatformStage(cdk.Stage):
-    """All stacks of one environment, named `<environment>-<Domain>`."""
+    """All stacks of one environment, named `<environment>-<Domain>`.
+
+    With `part`, only that worker's share of the shard stacks (see `stacks.stack_layout`).
+    """
 
     def __init__(
         self,
@@ -24,6 +28,7 @@ class PlatformStage(cdk.Stage):
         *,
         config: PlatformConfig,
         environment: Environment,
+        part: SynthPart | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -47,50 +52,13 @@ class PlatformStage(cdk.Stage):
             environment=environment.name,
             description=f"{config.name} feature store: online/offline stores, registry, ingestion, pipelines",
         )
-        size = config.sharding.models_per_serving_stack
-        self.serving = [
-            ServingStack(
-                self,
-                f"Serving-{shard + 1}",
-                config=config,
-                environment=environment.name,
-                models=config.models[start : start + size],
-                shard=shard + 1,
-                foundation=self.foundation,
-                description=f"{config.name} serving shard {shard + 1}: endpoints and prediction API",
-            )
-            for shard, start in enumerate(range(0, len(config.models), size))
-        ]
-        training_size = config.sharding.models_per_training_stack
-        trained = [m for m in config.models if m.training is not None]
-        self.training = [
-            TrainingStack(
-                self,
-                f"Training-{shard + 1}",
-                config=config,
-                environment=environment.name,
-                models=trained[start : start + training_size],
-                foundation=self.foundation,
-                feature_store=self.feature_store,
-                description=f"{config.name} training shard {shard + 1}: spot training and retraining pipelines",
-            )
-            for shard, start in enumerate(range(0, len(trained), training_size))
-        ]
-        monitoring_size = config.sharding.models_per_monitoring_stack
-        self.monitoring = [
-            MonitoringStack(
-                self,
-                f"Monitoring-{shard + 1}",
-                config=config,
-                environment=environment.name,
-                models=config.models[start : start + monitoring_size],
-                foundation=self.foundation,
-                platform_wide=shard == 0,
-                description=f"{config.name} monitoring shard {shard + 1}: drift, performance, A/B analysis"
-                + (", cost, budgets" if shard == 0 else ""),
-            )
-            for shard, start in enumerate(range(0, max(len(config.models), 1), monitoring_size))
-        ]
+        self.serving: list[ServingStack] = []
+        self.training: list[TrainingStack] = []
+        self.monitoring: list[MonitoringStack] = []
+        for shard in shards(config):
+            if part is not None and not part.owns(shard):
+                continue
+            self._add_shard(shard)
         if config.vector_indexes:
             self.vector_search = VectorSearchStack(
                 self,
@@ -102,3 +70,49 @@ class PlatformStage(cdk.Stage):
             )
         cdk.Tags.of(self).add("platform", config.name)
         cdk.Tags.of(self).add("environment", environment.name)
+
+    def _add_shard(self, shard: Shard) -> None:
+        config, name = self.config, self.environment.name
+        models = list(shard.models)
+        if shard.kind == "Serving":
+            self.serving.append(
+                ServingStack(
+                    self,
+                    shard.construct_id,
+                    config=config,
+                    environment=name,
+                    models=models,
+                    shard=shard.number,
+                    foundation=self.foundation,
+                    description=f"{config.name} serving shard {shard.number}: endpoints and prediction API",
+                )
+            )
+        elif shard.kind == "Training":
+            self.training.append(
+                TrainingStack(
+                    self,
+                    shard.construct_id,
+                    config=config,
+                    environment=name,
+                    models=models,
+                    foundation=self.foundation,
+                    feature_store=self.feature_store,
+                    description=f"{config.name} training shard {shard.number}: "
+                    "spot training and retraining pipelines",
+                )
+            )
+        else:
+            platform_wide = shard.number == 1
+            self.monitoring.append(
+                MonitoringStack(
+                    self,
+                    shard.construct_id,
+                    config=config,
+                    environment=name,
+                    models=models,
+                    foundation=self.foundation,
+                    platform_wide=platform_wide,
+                    description=f"{config.name} monitoring shard {shard.number}: drift, performance, A/B analysis"
+                    + (", cost, budgets" if platform_wide else ""),
+                )
+            )
