@@ -2,6 +2,8 @@
 """CDK app: load the platform config (`-c config=PATH`), build one Stage per environment, synth.
 
 A bad config exits 1 with one line per problem (file, field path, reason) and no traceback.
+A large config is synthesized by one process per core (`-c synth-workers=N` overrides, 1 turns
+it off); see stacks/parallel_synth.py.
 """
 
 from __future__ import annotations
@@ -10,22 +12,38 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.app_builder import build_app
+from stacks.assembly_merge import AssemblyMergeError
 from stacks.config import ConfigError, load_config
+from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, synthesize
 
 
 def main() -> int:
     # The context is read from a throwaway App so the real one can be built with the config.
-    config_path = cdk.App().node.try_get_context("config") or "config/default.yaml"
+    context = cdk.App().node
+    config_path = context.try_get_context("config") or "config/default.yaml"
     try:
         config = load_config(config_path)
     except ConfigError as error:
         for line in error.lines():
             print(f"config error: {line}", file=sys.stderr)
         return 1
-    app, _ = build_app(config)
-    app.synth()
+    workers = context.try_get_context(WORKERS_CONTEXT)
+    try:
+        synthesize(config, workers=None if workers is None else _positive_int(workers))
+    except (SynthWorkerError, AssemblyMergeError, ValueError) as error:
+        print(f"synth error: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _positive_int(value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ValueError(f"{WORKERS_CONTEXT}: {value!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"{WORKERS_CONTEXT}: {number} must be at least 1")
+    return number
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Synth benchmark: wall time and peak memory of synthesizing the default platform and a 100-model one.
 
-Each case runs in a fresh process (jsii start-up included, as in CI), with cdk-nag on and
-asset bundling skipped (bundling is cached by content and measured by its own tests).
+Each case runs in a fresh process (jsii start-up included, as in CI) the way `cdk synth` runs
+app.py: with cdk.json's context (feature flags), cdk-nag on and, for a config that large,
+parallel synthesis (one process per core, stacks/parallel_synth.py). Asset bundling is skipped
+(it is cached by content and measured by its own tests).
 Targets on 2 cores: default under 30 s; 100 models under 3x the default.
 """
 
@@ -9,33 +11,76 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 CASE = """
 import json, sys
-from stacks.app_builder import SKIP_BUNDLING, build_app
+from stacks.app_builder import SKIP_BUNDLING
 from stacks.config import load_config
 from stacks.config.scaling import with_model_copies
+from stacks.parallel_synth import synthesize
 config = load_config("config/default.yaml")
 models = int(sys.argv[2])
 if models > 1:
     config = with_model_copies(config, models)
-app, _ = build_app(config, outdir=sys.argv[1], nag=True, context=SKIP_BUNDLING)
-app.synth()
+workers = int(sys.argv[3]) if sys.argv[3] else None
+synthesize(config, outdir=sys.argv[1], nag=True, context=SKIP_BUNDLING, workers=workers)
 """
 
 
-def run_case(models: int) -> dict[str, float]:
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of `root` and all its descendants (Linux /proc), in MB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parents[pid] = int(fields.get("PPid", "0"))
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    members = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in members and pid not in members:
+                members.add(pid)
+                changed = True
+    return sum(rss.get(pid, 0) for pid in members) / 1024
+
+
+def _watch_memory(process: subprocess.Popen[bytes], peak: list[float]) -> None:
+    while process.poll() is None:
+        peak[0] = max(peak[0], _tree_rss_mb(process.pid))
+        time.sleep(0.25)
+
+
+def run_case(models: int, workers: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as outdir:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", CASE, outdir, str(models)], check=True)
+        # cdk.json's context reaches the app the way the CDK CLI passes it: in CDK_CONTEXT_JSON.
+        context = json.loads(Path("cdk.json").read_text())["context"]
+        process = subprocess.Popen(
+            [sys.executable, "-c", CASE, outdir, str(models), str(workers or "")],
+            env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context)},
+        )
+        peak = [0.0]
+        watcher = threading.Thread(target=_watch_memory, args=(process, peak), daemon=True)
+        watcher.start()
+        if process.wait() != 0:
+            raise SystemExit(f"synth of {models} model(s) failed")
         wall = time.perf_counter() - start
+        watcher.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         resources = 0
         stacks = 0
@@ -46,8 +91,11 @@ def run_case(models: int) -> dict[str, float]:
         "models": models,
         "wall_s": round(wall, 1),
         "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
-        # ru_maxrss of children is the largest single descendant (Python or the jsii Node process).
+        # ru_maxrss of children is the largest single descendant (Python or the jsii Node process);
+        # the sampled total adds up every process alive at once (workers and their Node processes).
         "peak_rss_mb": round(after.ru_maxrss / 1024, 0),
+        "peak_total_mb": round(peak[0], 0),
+        "workers": workers or 0,
         "stacks": stacks,
         "resources": resources,
     }
@@ -56,13 +104,19 @@ def run_case(models: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, default=100, help="size of the large case")
+    parser.add_argument(
+        "--one-process", action="store_true", help="also time the large case without parallel synthesis"
+    )
     args = parser.parse_args()
     default = run_case(1)
     large = run_case(args.models)
-    for case in (default, large):
+    cases = [default, large] + ([run_case(args.models, workers=1)] if args.one_process else [])
+    for case in cases:
+        how = " (one process)" if case["workers"] == 1 else ""
         print(
-            f"synth {case['models']:>4} model(s): {case['wall_s']:6.1f} s wall, {case['cpu_s']:6.1f} s CPU, "
-            f"peak RSS {case['peak_rss_mb']:.0f} MB, {case['stacks']} stacks, {case['resources']} resources"
+            f"synth {case['models']:>4} model(s){how}: {case['wall_s']:6.1f} s wall, {case['cpu_s']:6.1f} s CPU, "
+            f"peak RSS {case['peak_rss_mb']:.0f} MB per process, {case['peak_total_mb']:.0f} MB all processes, "
+            f"{case['stacks']} stacks, {case['resources']} resources"
         )
     ratio = large["wall_s"] / default["wall_s"]
     print(f"default under 30 s: {'yes' if default['wall_s'] < 30 else 'NO'} ({default['wall_s']} s)")

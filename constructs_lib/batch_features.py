@@ -26,7 +26,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from constructs_lib.key_policies import allow_cloudwatch_logs
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.secure_bucket import SecureBucket
 from constructs_lib.streaming_features import grant_key_use, object_wildcard_finding
 from lambdas.common.errors import InputError
@@ -342,14 +342,10 @@ class BatchFeaturePipeline(Construct):
                 object_wildcard_finding(self.work_bucket, "*"),
             ],
         )
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-        glue_logs = f"arn:<AWS::Partition>:logs:{region}:{account}:log-group:/aws-glue/*"
-        acknowledge(
+        acknowledge_wildcards(
             role,
-            "AwsSolutions-IAM5",
             "Glue writes its driver and executor logs to log groups under /aws-glue/ it creates per run.",
-            applies_to=[f"Resource::{glue_logs}", f"Resource::{glue_logs}:*"],
+            resources=[log_groups, f"{log_groups}:*"],
         )
         acknowledge(
             role,

@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge, flatten_reference
+from constructs_lib.nag import acknowledge, acknowledge_wildcards, flatten_reference
 from constructs_lib.platform_function import PlatformFunction
 
 METRICS_NAMESPACE = "MLPlatform/Cost"
@@ -139,19 +139,10 @@ class CostMonitor(Construct):
                 resources=["*"],
             )
         )
-        # cdk-nag names a pseudo parameter as <AWS::Region>, a concrete environment by its value
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-        region_account = f"{region}:{account}"
-        acknowledge(
+        acknowledge_wildcards(
             role,
-            "AwsSolutions-IAM5",
             "The cost report describes every endpoint, endpoint config and finished training job in the account.",
-            applies_to=[
-                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:endpoint/*",
-                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:endpoint-config/*",
-                f"Resource::arn:<AWS::Partition>:sagemaker:{region_account}:training-job/*",
-            ],
+            resources=[arn("endpoint"), arn("endpoint-config"), arn("training-job")],
         )
         acknowledge(
             role,

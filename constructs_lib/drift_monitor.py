@@ -435,7 +435,9 @@ class DriftMonitor(Construct):
         account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
         reference = stack.resolve(machine.state_machine_arn)  # {"Ref": <logical id>}
         name = json.dumps({"Fn::Select": [6, {"Fn::Split": [":", reference]}]}, separators=(",", ":"))
-        executions = f"arn:<AWS::Partition>:states:{region}:{account}:execution:{name}"
+        # With @aws-cdk/core:enablePartitionLiterals a concrete region gives a literal partition.
+        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
+        executions = f"arn:{partition}:states:{region}:{account}:execution:{name}"
         acknowledge(
             machine,
             "AwsSolutions-IAM5",

@@ -77,10 +77,26 @@ class BundleSpec:
 
 @dataclass
 class LayerSize:
-    """The unzipped size of a layer, known once the layer has been bundled."""
+    """The unzipped size of a layer, known once the layer has been bundled.
+
+    A layer whose asset is already in the output directory (a second `cdk synth` or
+    `cdk deploy` into the same cdk.out) is not bundled again; `measure` then reads the size
+    from the dependency cache, given the layer's `spec`.
+    """
 
     name: str
     bytes: int | None = field(default=None)
+    spec: BundleSpec | None = field(default=None)
+
+    def measure(self, cache_dir: Path = DEFAULT_CACHE_DIR) -> int | None:
+        spec = self.spec
+        if (
+            self.bytes is None
+            and spec is not None
+            and not (spec.source_dirs or spec.source_files or spec.extra_packages)
+        ):
+            self.bytes = directory_size(_dependencies(spec, cache_dir))
+        return self.bytes
 
 
 def _source_paths(spec: BundleSpec) -> list[Path]:
@@ -218,7 +234,7 @@ def _pip_install(spec: BundleSpec, target: Path) -> None:
 
 
 def _check_size(spec: BundleSpec, size: int) -> None:
-    unknown = [layer.name for layer in spec.layer_sizes if layer.bytes is None]
+    unknown = [layer.name for layer in spec.layer_sizes if layer.measure() is None]
     if unknown:
         raise BundlingError(f"bundling {spec.name}: layers {unknown} must be bundled before the function")
     total = size + sum(layer.bytes or 0 for layer in spec.layer_sizes)

@@ -55,7 +55,6 @@ class BundledLayer(Construct):
         architecture: lambda_.Architecture = DEFAULT_ARCHITECTURE,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.size = LayerSize(name=self.node.path)
         spec = BundleSpec(
             name=self.node.path,
             requirements=tuple(requirements),
@@ -63,6 +62,7 @@ class BundledLayer(Construct):
             python_version=runtime_python_version(runtime),
             architecture=pip_architecture(architecture),
         )
+        self.size = LayerSize(name=self.node.path, spec=spec)
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",

@@ -215,8 +215,9 @@ class PredictionApi(Construct):
             )
         # One invoke permission for the whole API instead of two per method: an API with
         # many models would otherwise spend a large share of the stack's 500 resources on them.
+        # (allow_test_invoke is not set: an API-wide permission has no separate test one.)
         integration = apigw.LambdaIntegration(
-            self.function.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+            self.function.function, proxy=True, scope_permission_to_method=False
         )
         models_resource = self.api.root.add_resource("models")
         self.methods: dict[str, apigw.Method] = {}

@@ -85,9 +85,7 @@ def synthesize(
         )
         parts = [scratch / f"part-{index}" for index in range(1, count)]
         processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "stacks.parallel_synth", str(job), str(index), str(count), str(part)]
-            )
+            subprocess.Popen(worker_command(job, SynthPart(index, count), part))
             for index, part in enumerate(parts, start=1)
         ]
         try:
@@ -105,6 +103,19 @@ def synthesize(
         return target
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def worker_command(job: Path, part: SynthPart, outdir: Path) -> list[str]:
+    """The command line of the worker process that synthesizes `part` into `outdir`."""
+    return [
+        sys.executable,
+        "-m",
+        "stacks.parallel_synth",
+        str(job),
+        str(part.index),
+        str(part.count),
+        str(outdir),
+    ]
 
 
 def _run_worker(job_path: str, index: str, count: str, outdir: str) -> int:
