@@ -14,7 +14,7 @@ import aws_cdk as cdk
 
 from stacks.assembly_merge import AssemblyMergeError
 from stacks.config import ConfigError, load_config
-from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, synthesize
+from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize
 
 
 def main() -> int:
@@ -27,23 +27,17 @@ def main() -> int:
         for line in error.lines():
             print(f"config error: {line}", file=sys.stderr)
         return 1
-    workers = context.try_get_context(WORKERS_CONTEXT)
     try:
-        synthesize(config, workers=None if workers is None else _positive_int(workers))
-    except (SynthWorkerError, AssemblyMergeError, ValueError) as error:
+        workers = parse_workers(context.try_get_context(WORKERS_CONTEXT))
+    except ValueError as error:
+        print(f"context error: {error}", file=sys.stderr)
+        return 1
+    try:
+        synthesize(config, workers=workers)
+    except (SynthWorkerError, AssemblyMergeError) as error:
         print(f"synth error: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-def _positive_int(value: object) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise ValueError(f"{WORKERS_CONTEXT}: {value!r} is not a whole number") from None
-    if number < 1:
-        raise ValueError(f"{WORKERS_CONTEXT}: {number} must be at least 1")
-    return number
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ def build_bundle(spec: BundleSpec, output_dir: Path, cache_dir: Path = DEFAULT_C
         shutil.copytree(package, target / package.name, ignore=ignore, dirs_exist_ok=True)
     _strip(target, spec.strip_tests)
     size = directory_size(output_dir)
-    _check_size(spec, size)
+    _check_size(spec, size, cache_dir)
     return size
 
 
@@ -233,8 +233,8 @@ def _pip_install(spec: BundleSpec, target: Path) -> None:
         )
 
 
-def _check_size(spec: BundleSpec, size: int) -> None:
-    unknown = [layer.name for layer in spec.layer_sizes if layer.measure() is None]
+def _check_size(spec: BundleSpec, size: int, cache_dir: Path) -> None:
+    unknown = [layer.name for layer in spec.layer_sizes if layer.measure(cache_dir) is None]
     if unknown:
         raise BundlingError(f"bundling {spec.name}: layers {unknown} must be bundled before the function")
     total = size + sum(layer.bytes or 0 for layer in spec.layer_sizes)

@@ -48,13 +48,27 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def parse_workers(value: object) -> int | None:
+    """The `synth-workers` context value as a process count; None when it is not set."""
+    if value is None:
+        return None
+    try:
+        return _checked(int(str(value)))
+    except ValueError:
+        raise ValueError(f"{WORKERS_CONTEXT}: {value!r} is not a whole number of processes") from None
+
+
+def _checked(requested: int) -> int:
+    if requested < 1:
+        raise ValueError(f"{WORKERS_CONTEXT}: {requested} must be at least 1")
+    return requested
+
+
 def worker_count(config: PlatformConfig, requested: int | None = None, cores: int | None = None) -> int:
     """How many processes synthesize `config`: `requested` if given, else one per core when large."""
     shard_count = len(shards(config))
     if requested is not None:
-        if requested < 1:
-            raise ValueError(f"{WORKERS_CONTEXT}: {requested} must be at least 1")
-        return max(1, min(requested, shard_count))
+        return max(1, min(_checked(requested), shard_count))
     if len(config.models) < PARALLEL_MIN_MODELS:
         return 1
     return max(1, min(cores or available_cores(), MAX_WORKERS, shard_count))
@@ -94,6 +108,7 @@ def synthesize(
         except BaseException:
             for process in processes:
                 process.kill()
+                process.wait()
             raise
         failed = [index for index, process in enumerate(processes, start=1) if process.wait() != 0]
         if failed:

@@ -6,9 +6,11 @@ platform is synthesized once per test session and shared by every test that read
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,11 @@ _VENV_BIN = Path(os.sys.executable).parent
 if (_VENV_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_VENV_BIN)):
     os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+def cdk_json_context(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """cdk.json's context (the feature flags `cdk synth` runs with) plus `extra`."""
+    return {**json.loads((REPO_ROOT / "cdk.json").read_text())["context"], **extra}
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +43,12 @@ def default_config():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def synthesized_platform(default_config, tmp_path_factory) -> Iterator[Path]:  # type: ignore[no-untyped-def]
-    """The default platform synthesized with cdk-nag on (bundling skipped); yields the cdk.out path."""
+    """The default platform synthesized with cdk-nag on and cdk.json's feature flags, as
+    `cdk synth` does (bundling skipped); yields the cdk.out path."""
     from stacks.app_builder import SKIP_BUNDLING, build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app, _ = build_app(default_config, outdir=str(outdir), nag=True, context=SKIP_BUNDLING)
+    app, _ = build_app(default_config, outdir=str(outdir), nag=True, context=cdk_json_context(SKIP_BUNDLING))
     app.synth()
     yield outdir
 

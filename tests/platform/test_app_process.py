@@ -81,3 +81,10 @@ def test_cdk_cli_from_package_json_lists_every_stack() -> None:
         "dev/Training-1",
         "dev/Monitoring-1",
     } <= listed
+
+
+def test_a_bad_synth_workers_value_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    result = _run_app(tmp_path, {"config": "config/default.yaml", "synth-workers": "many"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "context error: synth-workers: 'many' is not a whole number of processes" in result.stderr

@@ -113,3 +113,53 @@ def test_a_product_package_from_outside_the_platform_is_bundled_without_its_excl
     before = spec.cache_key()
     (product / "handler.py").write_text("def handler(event, context):\n    return 2\n")
     assert spec.cache_key() != before
+
+
+def _fake_pip(size: int):  # type: ignore[no-untyped-def]
+    def fake_pip(spec: BundleSpec, target: Path) -> None:
+        (target / "dep.bin").write_bytes(b"x" * size)
+
+    return fake_pip
+
+
+def test_a_layer_not_bundled_by_this_synth_is_measured_from_the_dependency_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second synth into the same cdk.out finds the layer's asset staged and does not bundle it.
+    monkeypatch.setattr(local_bundling, "_pip_install", _fake_pip(3000))
+    layer_spec = _spec(name="stack/Layer", source_files=(), source_dirs=(), target_subdir="python")
+    build_bundle(layer_spec, tmp_path / "first-synth", cache_dir=tmp_path / "cache")
+
+    layer = LayerSize(name="stack/Layer", spec=layer_spec)
+    build_bundle(
+        _spec(requirements=(), layer_sizes=(layer,)), tmp_path / "function", cache_dir=tmp_path / "cache"
+    )
+    assert layer.bytes == 3000
+
+
+def test_a_layer_without_its_spec_must_be_bundled_before_the_function(tmp_path: Path) -> None:
+    with pytest.raises(BundlingError, match=r"layers \['stack/Layer'\] must be bundled before the function"):
+        build_bundle(
+            _spec(requirements=(), layer_sizes=(LayerSize(name="stack/Layer"),)),
+            tmp_path / "function",
+            cache_dir=tmp_path / "cache",
+        )
+
+
+def test_dependencies_another_process_cached_first_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    spec = _spec()
+
+    def racing_pip(spec: BundleSpec, target: Path) -> None:
+        # A parallel synth worker finishes the same pip run while this one is still installing.
+        winner = cache / f"deps-{spec.dependencies_key()}"
+        winner.mkdir(parents=True)
+        (winner / "dep.py").write_text("WINNER = True\n")
+        (target / "dep.py").write_text("WINNER = False\n")
+
+    monkeypatch.setattr(local_bundling, "_pip_install", racing_pip)
+    build_bundle(spec, tmp_path / "out", cache_dir=cache)
+    assert (tmp_path / "out" / "dep.py").read_text() == "WINNER = True\n"
+    assert [p.name for p in cache.iterdir()] == [f"deps-{spec.dependencies_key()}"]

@@ -188,3 +188,22 @@ def test_review_cost_total_prices_every_resource_with_the_shipped_usage_file(
     )
     assert line.startswith("Estimated monthly cost: $"), line
     assert "awaiting usage" not in line and "unpriced" not in line, line
+
+
+def test_the_foundation_lets_budgets_publish_through_the_ops_key_it_owns(
+    platform_stacks: dict[str, SynthesizedStack],
+) -> None:
+    # The grant lives in the foundation, not in the monitoring shard that holds the budgets:
+    # parallel synth builds the foundation in every worker, so shards must not change it.
+    keys = _resources(platform_stacks, "AWS::KMS::Key")
+    assert {name.rsplit("/", 1)[0] for name, _ in keys} == {"dev/Foundation"}
+    budget_statements = [
+        (name, statement)
+        for name, key in keys
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement.get("Principal", {}).get("Service") == "budgets.amazonaws.com"
+    ]
+    assert [(name.split("/")[-1][:6], s["Sid"]) for name, s in budget_statements] == [
+        ("OpsKey", "AllowBudgetAlerts")
+    ]
+    assert sorted(budget_statements[0][1]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
