@@ -58,6 +58,12 @@ _ECR_IMAGE = re.compile(
 )
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]+)/(?P<key>.+)$")
 _MICROSECONDS_PER_MS = 1000
+#: Application Auto Scaling acts on SageMaker variants through this service-linked role, which
+#: it creates on first use; a role of our own per variant would only count against the IAM quota.
+SCALING_SERVICE_ROLE = (
+    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
 
 TrafficRouting = Literal["CANARY", "LINEAR", "ALL_AT_ONCE"]
 
@@ -728,6 +734,7 @@ class ModelEndpoint(Construct):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
+            role=_scaling_role(self),
         )
         # The variant must exist before Application Auto Scaling can register it.
         target.node.add_dependency(self.endpoint)
@@ -762,6 +769,20 @@ class ModelEndpoint(Construct):
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
         )
+
+
+def _scaling_role(scope: Construct) -> iam.IRole:
+    """The SageMaker service-linked role of Application Auto Scaling, imported once per stack."""
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child("SageMakerScalingServiceRole")
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return iam.Role.from_role_arn(
+        stack,
+        "SageMakerScalingServiceRole",
+        stack.format_arn(service="iam", region="", resource="role", resource_name=SCALING_SERVICE_ROLE),
+        mutable=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,13 @@ class RetrainingSteps(Construct):
         super().__init__(scope, construct_id)
         self.lock_table = lock_table or self._create_lock_table(key)
         stack = cdk.Stack.of(self)
+        #: EventBridge starts every pipeline's runs with this role (one StartExecution grant each).
+        self.events_role = iam.Role(
+            self,
+            "EventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Starts retraining runs on drift events and schedules",
+        )
         self.functions: dict[str, PlatformFunction] = {
             step: PlatformFunction(
                 self,
@@ -716,7 +723,7 @@ class RetrainingPipeline(Construct):
                 event_pattern=events.EventPattern(
                     source=[DRIFT_SOURCE], detail_type=[DRIFT_DETAIL_TYPE], detail={"model": [model_name]}
                 ),
-                targets=[targets.SfnStateMachine(self.state_machine)],
+                targets=[targets.SfnStateMachine(self.state_machine, role=self.steps.events_role)],
             )
         self.schedule_rule: events.Rule | None = None
         if schedule is not None:
@@ -728,6 +735,7 @@ class RetrainingPipeline(Construct):
                 targets=[
                     targets.SfnStateMachine(
                         self.state_machine,
+                        role=self.steps.events_role,
                         input=events.RuleTargetInput.from_object(
                             {"trigger": "schedule", "model": model_name}
                         ),

@@ -283,6 +283,12 @@ def test_autoscaling_only_for_variants_with_scaling(synthesized):
     assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert target["ServiceNamespace"] == "sagemaker"
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    # Application Auto Scaling's own service-linked role: no IAM role per variant.
+    roles = template.find_resources("AWS::IAM::Role").values()
+    assert not [r for r in roles if "application-autoscaling" in json.dumps(r)]
+    role_arn = json.dumps(target["RoleARN"])
+    assert "role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/" in role_arn
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in role_arn
     (action,) = target["ScheduledActions"]
     assert action["Schedule"] == "cron(0 7 ? * MON-FRI *)"
     assert action["ScalableTargetAction"] == {"MinCapacity": 3, "MaxCapacity": 6}

@@ -510,3 +510,36 @@ def test_training_set_request_that_the_runner_would_refuse_fails_synth(
     with pytest.raises(InputError) as err:
         build_stack(training_set_request=request_)
     assert [p.field for p in err.value.problems] == fields
+
+
+def test_pipelines_share_one_events_role_that_starts_only_their_state_machines(
+    template: dict[str, Any],
+) -> None:
+    events_roles = {
+        logical_id
+        for logical_id, role in resources_of(template, "AWS::IAM::Role").items()
+        if "events.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    }
+    assert len(events_roles) == 1
+    (role_id,) = events_roles
+    machine_targets = [
+        target
+        for rule in resources_of(template, "AWS::Events::Rule").values()
+        for target in rule["Properties"]["Targets"]
+        if "RoleArn" in target
+    ]
+    # fraud: drift and schedule; churn: drift.
+    assert len(machine_targets) == 3
+    assert {t["RoleArn"]["Fn::GetAtt"][0] for t in machine_targets} == {role_id}
+    starts = [
+        statement
+        for policy in resources_of(template, "AWS::IAM::Policy").values()
+        if policy["Properties"]["Roles"] == [{"Ref": role_id}]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {s["Action"] for s in starts} == {"states:StartExecution"}
+    machines = {json.dumps(s["Resource"]) for s in starts}
+    assert machines == {
+        json.dumps({"Ref": logical_id})
+        for logical_id in resources_of(template, "AWS::StepFunctions::StateMachine")
+    }
