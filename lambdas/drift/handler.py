@@ -1,11 +1,13 @@
 """Scheduled drift check of one model, in one process.
 
 Entry point ``lambdas.drift.handler.handler``; an EventBridge schedule invokes it with its
-``time`` (or a person with ``{"window_end": ..., "window_hours": ...}``). It reads the
+``time`` (or a person with ``{"window_end": ..., "window_hours": ...}``), plus, when the
+function serves several models, the model's settings under ``monitor``. It reads the
 window's data capture, profiles it on the baseline's bins, scores, and records (see
 `scoring_run`). Bad records and unreadable objects are counted and reported; a bad
 setting or a missing baseline is returned as ``{"status": "error", "problems": [...]}``,
-logged and counted in the DriftRunErrors metric. Windows with more than MAX_OBJECTS objects belong to the distributed run.
+logged and counted in the model's DriftRunErrors metric; any other failure is counted there
+too and raised. Windows with more than MAX_OBJECTS objects belong to the distributed run.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.common.errors import InputError, Problem
+from lambdas.common.monitor_event import model_name_of, settings_source
 from lambdas.drift import aws_io
 from lambdas.drift.dataset_profile import DatasetProfile
 from lambdas.drift.run import merge_object_profiles, profile_object
@@ -45,11 +48,31 @@ class Clients:
 _state: dict[str, Any] = {}
 
 
-def _settings_and_clients() -> tuple[Settings, Clients]:
+def _clients() -> Clients:
+    if "clients" not in _state:
+        _state["clients"] = Clients.from_boto3()
+    clients: Clients = _state["clients"]
+    return clients
+
+
+def _settings(event: Any) -> Settings:
+    """The model settings in the event (a shared function), else the environment's."""
+    source = settings_source(event)
+    if source is not None:
+        return Settings.from_env(*source)
     if "settings" not in _state:
         _state["settings"] = Settings.from_env()
-        _state["clients"] = Clients.from_boto3()
-    return _state["settings"], _state["clients"]
+    settings: Settings = _state["settings"]
+    return settings
+
+
+def _count_failure(event: Any) -> None:
+    # The model's failure alarm reads DriftRunErrors by Model, which a run that failed before
+    # scoring has not set yet.
+    model = model_name_of(event)
+    if model and "Model" not in metrics.dimension_set:
+        metrics.add_dimension(name="Model", value=model)
+    metrics.add_metric(name="DriftRunErrors", unit=MetricUnit.Count, value=1)
 
 
 def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = metrics) -> dict[str, Any]:
@@ -95,10 +118,14 @@ def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = me
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        settings, clients = _settings_and_clients()
-        return {"status": "ok", **process(event, settings, clients)}
+        return {"status": "ok", **process(event, _settings(event), _clients())}
     except InputError as exc:
         # A schedule has nobody to read a traceback: log it, count it (alarmed), return it.
         logger.error("drift run failed", extra={"problems": exc.lines()})
-        metrics.add_metric(name="DriftRunErrors", unit=MetricUnit.Count, value=1)
+        _count_failure(event)
         return {"status": "error", "problems": exc.lines()}
+    except Exception:
+        # Counted for the model's alarm (a shared function's Errors metric names no model),
+        # then raised so that EventBridge retries the run.
+        _count_failure(event)
+        raise

@@ -1,6 +1,9 @@
-"""Settings of the drift functions (environment, parsed once per cold start) and their events.
+"""Settings of the drift functions and their events.
 
-Environment variables (set by `constructs_lib.drift_monitor.DriftMonitor`):
+Settings are environment variables, parsed once per cold start, set by
+`constructs_lib.drift_monitor.DriftMonitor`; a function that a stack's monitors share gets
+the same names per model in its event instead (``{"monitor": {...}}``, see
+`lambdas.common.monitor_event`):
 
 | variable | required | meaning |
 |---|---|---|
@@ -92,7 +95,7 @@ class Settings(BaseModel):
         return (self.results_prefix or f"drift/{self.model_name}").strip("/")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, source: str = "environment") -> Settings:
         env = os.environ if environ is None else environ
         names = cls.model_fields
         raw: dict[str, Any] = {n: env[n.upper()] for n in names if n.upper() in env}
@@ -102,7 +105,7 @@ class Settings(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             problems = [Problem(".".join(str(p) for p in e["loc"]).upper(), e["msg"]) for e in exc.errors()]
-            raise InputError(problems, source="environment") from None
+            raise InputError(problems, source=source) from None
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """Scheduled model performance check: captured predictions joined with ground-truth labels.
 
 Entry point ``lambdas.model_monitoring.handler.handler`` (EventBridge schedule, ``time``).
-Environment:
+Settings are environment variables; a function that several models share gets the same names
+per model in its event instead (``{"monitor": {...}}``, see `lambdas.common.monitor_event`):
 
 | variable | required | meaning |
 |---|---|---|
@@ -17,7 +18,7 @@ Environment:
 
 Metrics (namespace MLPlatform/ModelPerformance, dimension Model): Accuracy, Precision,
 Recall, AUC (when defined), LabeledPredictions, LabelCoverage (share of predictions with a
-label), PerformanceRunErrors.
+label), PerformanceRunErrors (bad settings or input, and any other failure, which is raised).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdas.common.errors import InputError, Problem
+from lambdas.common.monitor_event import model_name_of, settings_source
 from lambdas.drift import aws_io
 from lambdas.drift.data_capture import read_capture_lines
 from lambdas.drift.settings import parse_window_event, split_s3_uri
@@ -65,14 +67,14 @@ class Settings(BaseModel):
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, source: str = "environment") -> Settings:
         env = os.environ if environ is None else environ
         raw = {n: env[n.upper()] for n in cls.model_fields if n.upper() in env}
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
             problems = [Problem(".".join(str(p) for p in e["loc"]).upper(), e["msg"]) for e in exc.errors()]
-            raise InputError(problems, source="environment") from None
+            raise InputError(problems, source=source) from None
 
 
 @dataclass(frozen=True)
@@ -147,15 +149,36 @@ def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = me
 _state: dict[str, Any] = {}
 
 
+def _settings(event: Any) -> Settings:
+    """The model settings in the event (a shared function), else the environment's."""
+    source = settings_source(event)
+    if source is not None:
+        return Settings.from_env(*source)
+    if "settings" not in _state:
+        _state["settings"] = Settings.from_env()
+    settings: Settings = _state["settings"]
+    return settings
+
+
+def _count_failure(event: Any) -> None:
+    model = model_name_of(event)
+    if model and "Model" not in metrics.dimension_set:
+        metrics.add_dimension(name="Model", value=model)
+    metrics.add_metric(name="PerformanceRunErrors", unit=MetricUnit.Count, value=1)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        if "settings" not in _state:
-            _state["settings"], _state["clients"] = Settings.from_env(), Clients.from_boto3()
-        return {"status": "ok", **process(event, _state["settings"], _state["clients"])}
+        if "clients" not in _state:
+            _state["clients"] = Clients.from_boto3()
+        return {"status": "ok", **process(event, _settings(event), _state["clients"])}
     except InputError as exc:
         logger.error("performance run failed", extra={"problems": exc.lines()})
-        metrics.add_metric(name="PerformanceRunErrors", unit=MetricUnit.Count, value=1)
+        _count_failure(event)
         return {"status": "error", "problems": exc.lines()}
+    except Exception:
+        _count_failure(event)
+        raise

@@ -318,3 +318,81 @@ def test_platform_config_monitoring_section_is_a_valid_drift_config():
     settings = _settings(DRIFT_CONFIG=json.dumps(section.drift_config()))
     config = settings.drift_config.to_config()
     assert config.min_drift_share == 0.3 and config.feature_rules["amount"].effect == "psi"
+
+
+def _emf(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+
+
+def _shared_function_event(**overrides: str) -> dict:
+    return {
+        "time": END.isoformat(),
+        "monitor": {
+            "MODEL_NAME": "fraud",
+            "BASELINE_URI": "s3://results/baselines/fraud.json",
+            "DATA_URI": "s3://capture/datacapture/fraud-endpoint/",
+            "RESULTS_BUCKET": "results",
+            **overrides,
+        },
+    }
+
+
+def test_a_shared_function_takes_each_models_settings_from_its_event(aws, capsys):
+    _put_window(aws["s3"], shift=0.6)
+    drift_handler._state.clear()
+    result = drift_handler.handler(_shared_function_event(), _Context())
+    assert result["status"] == "ok" and result["model"] == "fraud" and result["drift_detected"] is True
+    aws["s3"].head_object(Bucket="results", Key="drift/fraud/windows/2026-03-10T12/result.json")
+    # The next event is another model's: nothing of the first is cached.
+    aws["s3"].put_object(
+        Bucket="results",
+        Key="baselines/churn.json",
+        Body=aws["s3"].get_object(Bucket="results", Key="baselines/fraud.json")["Body"].read(),
+    )
+    other = drift_handler.handler(
+        _shared_function_event(MODEL_NAME="churn", BASELINE_URI="s3://results/baselines/churn.json"),
+        _Context(),
+    )
+    drift_handler._state.clear()
+    assert other["status"] == "ok" and other["model"] == "churn"
+    aws["s3"].head_object(Bucket="results", Key="drift/churn/windows/2026-03-10T12/result.json")
+    models = {d["Model"] for d in _emf(capsys) if "DriftDetected" in d}
+    assert models == {"fraud", "churn"}
+
+
+@pytest.mark.parametrize(
+    ("monitor", "line"),
+    [
+        ({"WINDOW_HOURS": 24}, "event: monitor.WINDOW_HOURS: must be a string, got int"),
+        ("fraud", "event: monitor: must be a non-empty object of setting names to string values"),
+        ({"BASELINE_URI": "nope"}, "event.monitor: BASELINE_URI: String should match pattern"),
+    ],
+)
+def test_bad_settings_in_the_event_are_named(aws, monitor, line):
+    event = _shared_function_event()
+    event["monitor"] = {**event["monitor"], **monitor} if isinstance(monitor, dict) else monitor
+    drift_handler._state.clear()
+    result = drift_handler.handler(event, _Context())
+    assert result["status"] == "error"
+    assert any(p.startswith(line) for p in result["problems"]), result["problems"]
+
+
+def test_a_run_that_fails_before_scoring_counts_against_its_model(aws, capsys):
+    event = _shared_function_event(BASELINE_URI="s3://results/missing.json")
+    drift_handler._state.clear()
+    assert drift_handler.handler(event, _Context())["status"] == "error"
+    (errors,) = [d for d in _emf(capsys) if "DriftRunErrors" in d]
+    # The monitor's failure alarm watches DriftRunErrors by Model.
+    assert errors["Model"] == "fraud" and errors["DriftRunErrors"] == [1.0]
+
+
+def test_an_unexpected_failure_is_counted_for_its_model_and_raised(aws, capsys, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(drift_handler, "process", broken)
+    drift_handler._state.clear()
+    with pytest.raises(RuntimeError, match="S3 is down"):
+        drift_handler.handler(_shared_function_event(), _Context())
+    (errors,) = [d for d in _emf(capsys) if "DriftRunErrors" in d]
+    assert errors["Model"] == "fraud"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -12,6 +13,7 @@ from aws_lambda_powertools import Metrics
 from moto import mock_aws
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
 
+from lambdas.model_monitoring import handler as handler_module
 from lambdas.model_monitoring.ground_truth import read_label_lines
 from lambdas.model_monitoring.handler import Clients, Settings, process
 from lambdas.model_monitoring.performance import classification_performance, join_labels, roc_auc
@@ -125,3 +127,50 @@ def test_handler_joins_late_labels_and_records_metrics(monkeypatch, capsys):
     assert result["auc"] == pytest.approx(roc_auc_score(labels[:250], scores[:250]), rel=1e-12)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf and emf[0]["Model"] == "fraud" and emf[0]["AUC"] == [pytest.approx(result["auc"])]
+
+
+@dataclass
+class _Context:
+    function_name: str = "performance"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:performance"
+    aws_request_id: str = "req-1"
+
+
+def test_shared_function_reads_settings_from_the_event_and_counts_failures_per_model(monkeypatch, capsys):
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monitor = {
+        "MODEL_NAME": "fraud",
+        "DATA_URI": "s3://data/capture/fraud/",
+        "LABELS_URI": "s3://data/labels/fraud/",
+        "RESULTS_BUCKET": "data",
+    }
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="data")
+        hour = END - timedelta(hours=3)
+        capture = "\n".join(_capture(f"id{i}", i / 10) for i in range(10))
+        s3.put_object(
+            Bucket="data", Key=f"capture/fraud/AllTraffic/{hour:%Y/%m/%d/%H}/a.jsonl", Body=capture.encode()
+        )
+        truth = "\n".join(json.dumps({"inferenceId": f"id{i}", "label": int(i >= 5)}) for i in range(10))
+        s3.put_object(Bucket="data", Key=f"labels/fraud/{hour:%Y/%m/%d/%H}/gt.jsonl", Body=truth.encode())
+        handler_module._state.clear()
+        ok = handler_module.handler({"time": END.isoformat(), "monitor": monitor}, _Context())
+        failed = handler_module.handler(
+            {"time": END.isoformat(), "monitor": {**monitor, "MODEL_NAME": "churn", "LABELS_URI": "x"}},
+            _Context(),
+        )
+        handler_module._state.clear()
+    assert ok["status"] == "ok" and ok["model"] == "fraud" and ok["auc"] == 1.0
+    assert failed["status"] == "error"
+    assert failed["problems"][0].startswith("event.monitor: LABELS_URI:")
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [d["Model"] for d in emf if "AUC" in d] == ["fraud"]
+    assert [d["Model"] for d in emf if "PerformanceRunErrors" in d] == ["churn"]

@@ -1,0 +1,55 @@
+"""Per-model settings that a shared monitoring function receives in its event.
+
+One drift (or performance) function serves every model of a stack: each model's schedule
+sends ``{"time": <scheduled time>, "monitor": {"MODEL_NAME": ..., ...}}``. The keys are the
+function's environment variable names, so a function of one model (settings in its
+environment) and a shared one (settings in each event) are validated by the same code, and a
+problem names the same setting either way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from lambdas.common.errors import InputError, Problem
+
+MONITOR_KEY = "monitor"
+
+
+def monitor_settings(event: Any) -> dict[str, str]:
+    """The event's per-model settings; empty when the event carries none."""
+    if not isinstance(event, Mapping) or MONITOR_KEY not in event:
+        return {}
+    raw = event[MONITOR_KEY]
+    if not isinstance(raw, Mapping) or not raw:
+        raise InputError.single(
+            MONITOR_KEY, "must be a non-empty object of setting names to string values", source="event"
+        )
+    problems = [
+        Problem(f"{MONITOR_KEY}.{name}", f"must be a string, got {type(value).__name__}")
+        for name, value in raw.items()
+        if not isinstance(value, str)
+    ]
+    if problems:
+        raise InputError(problems, source="event")
+    return dict(raw)
+
+
+def settings_source(event: Any) -> tuple[Mapping[str, str], str] | None:
+    """(environment with the event's settings over it, where they came from), or None when the
+    event carries no settings and the function's own environment holds them."""
+    overrides = monitor_settings(event)
+    if not overrides:
+        return None
+    return {**os.environ, **overrides}, f"event.{MONITOR_KEY}"
+
+
+def model_name_of(event: Any) -> str | None:
+    """The model a run is for, as far as it is known before its settings are validated."""
+    try:
+        overrides = monitor_settings(event)
+    except InputError:
+        return None
+    return overrides.get("MODEL_NAME") or os.environ.get("MODEL_NAME") or None
