@@ -14,6 +14,11 @@ What it builds (see docs/drift.md):
 
 Every function gets only what it uses: reads of the baseline object, of the data prefix and
 of its own results prefix; writes to its results prefix; PutEvents on the bus.
+
+With `shared_functions` (a `MonitoringFunctions` of the stack) the single-process drift check
+and the performance check run in the stack's shared functions instead of functions of their
+own: the schedules send the model's settings in the event, and the monitor adds its model's
+grants to the shared roles.
 """
 
 from __future__ import annotations
@@ -38,11 +43,19 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib.analysis_layer import AnalysisLayer
+from constructs_lib.monitoring_functions import (
+    DRIFT_HANDLER,
+    DRIFT_NAMESPACE,
+    PERFORMANCE_HANDLER,
+    PERFORMANCE_NAMESPACE,
+    MonitoringFunctions,
+)
 from constructs_lib.nag import acknowledge, acknowledge_wildcards, flatten_reference
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, BundledLayer, PlatformFunction
+from lambdas.common.monitor_event import MONITOR_KEY
 
-DRIFT_NAMESPACE = "MLPlatform/Drift"
-PERFORMANCE_NAMESPACE = "MLPlatform/ModelPerformance"
+__all__ = ["DRIFT_NAMESPACE", "PERFORMANCE_NAMESPACE", "DriftMonitor", "MonitoringFunctions"]
+
 DRIFT_SOURCE = "mlplatform.drift"
 DRIFT_DETAIL_TYPE = "Model Drift Detected"
 PARQUET_REQUIREMENTS = ("numpy>=2.2,<3", "pyarrow>=18,<22")
@@ -83,8 +96,14 @@ class DriftMonitor(Construct):
         auc_alarm_threshold: float | None = 0.7,
         memory_size: int = 2048,
         timeout: cdk.Duration | None = None,
+        shared_functions: MonitoringFunctions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        if shared_functions is not None and distributed:
+            raise ValueError(
+                f"{self.node.path}: shared_functions runs the single-process drift check; a distributed "
+                "run has its own plan, profile and merge functions (leave shared_functions unset)"
+            )
         if data_format not in DATA_FORMATS:
             raise ValueError(
                 f"{self.node.path}: data_format must be one of {DATA_FORMATS}, got {data_format!r}"
@@ -139,7 +158,18 @@ class DriftMonitor(Construct):
 
         self.state_machine: sfn.StateMachine | None = None
         self.functions: list[PlatformFunction] = []
-        if distributed:
+        self._shared = shared_functions
+        if shared_functions is not None:
+            shared = shared_functions.drift
+            self._grant_data_read(shared.role, data_bucket)
+            self._grant_baseline_read(shared.role, baseline_bucket, baseline_key)
+            self._grant_results(shared.role)
+            self._grant_events(shared.role)
+            self.function = shared.function
+            target: events.IRuleTarget = targets.LambdaFunction(
+                shared.function, event=_model_event(environment), retry_attempts=2
+            )
+        elif distributed:
             worker_layers: Sequence[BundledLayer] = (
                 [
                     BundledLayer(
@@ -179,11 +209,9 @@ class DriftMonitor(Construct):
                 plan, worker, merge, max_concurrency, tolerated_failure_percentage
             )
             self.function = merge.function
-            target: events.IRuleTarget = targets.SfnStateMachine(self.state_machine, retry_attempts=2)
+            target = targets.SfnStateMachine(self.state_machine, retry_attempts=2)
         else:
-            single = function(
-                "Drift", "lambdas.drift.handler.handler", f"Scheduled drift check of {model_name}", [analysis]
-            )
+            single = function("Drift", DRIFT_HANDLER, f"Scheduled drift check of {model_name}", [analysis])
             self.functions = [single]
             self._grant_data_read(single.role, data_bucket)
             self._grant_baseline_read(single.role, baseline_bucket, baseline_key)
@@ -486,18 +514,23 @@ class DriftMonitor(Construct):
         }
         if feature_names:
             environment["FEATURE_NAMES"] = ",".join(feature_names)
-        fn = PlatformFunction(
-            self,
-            "Performance",
-            handler="lambdas.model_monitoring.handler.handler",
-            domains=["model_monitoring", "drift"],
-            layers=[analysis],
-            environment=environment,
-            timeout=timeout or cdk.Duration.minutes(15),
-            memory_size=1024,
-            description=f"Model performance of {self.model_name} from ground-truth labels",
-            key=self._key,
-        )
+        if self._shared is not None:
+            fn = self._shared.performance
+            event: events.RuleTargetInput | None = _model_event(environment)
+        else:
+            fn = PlatformFunction(
+                self,
+                "Performance",
+                handler=PERFORMANCE_HANDLER,
+                domains=["model_monitoring", "drift"],
+                layers=[analysis],
+                environment=environment,
+                timeout=timeout or cdk.Duration.minutes(15),
+                memory_size=1024,
+                description=f"Model performance of {self.model_name} from ground-truth labels",
+                key=self._key,
+            )
+            event = None
         self.performance_function = fn
         self._grant_data_read(fn.role, data_bucket)
         label_objects = labels_bucket.arn_for_objects(f"{labels}/*")
@@ -524,7 +557,7 @@ class DriftMonitor(Construct):
             self,
             "PerformanceSchedule",
             schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[targets.LambdaFunction(fn.function, retry_attempts=2)],
+            targets=[targets.LambdaFunction(fn.function, event=event, retry_attempts=2)],
             description=f"Daily performance check of {self.model_name}",
         )
         if auc_alarm_threshold is not None:
@@ -596,3 +629,9 @@ class DriftMonitor(Construct):
         for i in range(0, len(widgets), 2):
             dashboard.add_widgets(*widgets[i : i + 2])
         return dashboard
+
+
+def _model_event(settings: Mapping[str, str]) -> events.RuleTargetInput:
+    """A shared function's scheduled event: the schedule's time and the model's settings."""
+    model_settings = {k: v for k, v in settings.items() if not k.startswith("POWERTOOLS_")}
+    return events.RuleTargetInput.from_object({"time": events.EventField.time, MONITOR_KEY: model_settings})

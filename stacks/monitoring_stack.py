@@ -13,6 +13,7 @@ from constructs import Construct
 from constructs_lib.ab_experiment import AbExperiment, ExperimentMetric, cadence_from_rate
 from constructs_lib.cost_monitor import CostMonitor
 from constructs_lib.drift_monitor import DriftMonitor
+from constructs_lib.monitoring_functions import MonitoringFunctions
 from constructs_lib.team_budget import TeamBudget
 from stacks.config.models import ModelConfig, PlatformConfig
 from stacks.foundation_stack import FoundationStack
@@ -43,6 +44,14 @@ class MonitoringStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.drift: dict[str, DriftMonitor] = {}
         self.experiments: dict[str, AbExperiment] = {}
+        # One drift and one performance function for the shard, not one of each per model.
+        self.shared_functions = (
+            MonitoringFunctions(
+                self, "SharedMonitors", key=foundation.data_key, alarm_topic=foundation.alarm_topic
+            )
+            if models
+            else None
+        )
         for model in models:
             self.drift[model.name] = self._drift_monitor(config, environment, model, foundation)
             if model.experiment is not None:
@@ -114,6 +123,7 @@ class MonitoringStack(cdk.Stack):
             variant_names=[v.name for v in model.serving.variants],
             labels_bucket=foundation.bucket_for(self, "reports"),
             labels_prefix=f"labels/{model.name}/",
+            shared_functions=self.shared_functions,
         )
         cdk.Tags.of(monitor).add("team", model.team)
         return monitor

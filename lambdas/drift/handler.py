@@ -117,6 +117,8 @@ def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = me
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A shared function serves many models: every log line of the run names its model.
+    logger.append_keys(model=model_name_of(event))
     try:
         return {"status": "ok", **process(event, _settings(event), _clients())}
     except InputError as exc:

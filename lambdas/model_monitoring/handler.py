@@ -171,6 +171,8 @@ def _count_failure(event: Any) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A shared function serves many models: every log line of the run names its model.
+    logger.append_keys(model=model_name_of(event))
     try:
         if "clients" not in _state:
             _state["clients"] = Clients.from_boto3()
