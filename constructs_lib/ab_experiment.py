@@ -6,6 +6,11 @@ CloudWatch metrics, writes a JSON result and an HTML report to the results bucke
 every decision in a decisions table and, only when ``auto_shift`` is on, moves traffic
 between the endpoint's variants. The function may describe and re-weight that one endpoint
 and nothing else.
+
+With `shared_analysis` (an `ExperimentAnalysis` of the stack) the experiment runs in the
+stack's shared analysis function and decisions table instead of its own: its schedule also
+sends where its outcomes and results live, it adds its endpoint to the endpoints the function
+may analyse and its own grants to the shared role.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
 from lambdas.ab_analysis.event import ExperimentConfig
+from lambdas.common.monitor_event import MONITOR_KEY
 
 METRICS_NAMESPACE = "MLPlatform/ABTesting"
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -68,6 +74,95 @@ class ExperimentMetric:
     mde: float | None = None
 
 
+def _decisions_table(scope: Construct, key: kms.IKey) -> dynamodb.Table:
+    return dynamodb.Table(
+        scope,
+        "Decisions",
+        partition_key=dynamodb.Attribute(name="experiment_id", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="window", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+def _analysis_function(
+    scope: Construct, key: kms.IKey, environment: dict[str, str], description: str
+) -> PlatformFunction:
+    return PlatformFunction(
+        scope,
+        "Analysis",
+        handler="lambdas.ab_analysis.handler.handler",
+        domains=["ab_analysis"],
+        layers=[AnalysisLayer.of(scope)],
+        environment=environment,
+        timeout=cdk.Duration.minutes(5),
+        memory_size=1024,
+        key=key,
+        # One look at a time: two concurrent looks would race for the same window.
+        reserved_concurrent_executions=1,
+        description=description,
+    )
+
+
+def _grant_metrics_and_key(scope: Construct, role: iam.IRole, keys: Sequence[kms.IKey]) -> None:
+    for k in {id(k): k for k in keys}.values():
+        k.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+    # GetMetricData has no resource-level permissions; it is in a policy of its own.
+    metrics_policy = iam.Policy(
+        scope,
+        "MetricsPolicy",
+        statements=[iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])],
+    )
+    metrics_policy.attach_to_role(role)
+    acknowledge(
+        metrics_policy,
+        "AwsSolutions-IAM5",
+        "cloudwatch:GetMetricData supports no resource-level permissions (service authorization reference).",
+        applies_to=["Resource::*"],
+    )
+
+
+class ExperimentAnalysis(Construct):
+    """The analysis function and decisions table that the `AbExperiment`s of a stack share.
+
+    Looks still run one at a time (reserved concurrency 1): a look takes seconds, and the
+    schedules' events wait in Lambda's queue for their turn. Exposes `analysis`, `function`
+    and `table`; each experiment adds its endpoint to ENDPOINT_NAMES and its grants to the role.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.key = key
+        self.table = _decisions_table(self, key)
+        self.endpoint_names: list[str] = []
+        self.analysis = _analysis_function(
+            self,
+            key,
+            {"DECISIONS_TABLE": self.table.table_name},
+            "A/B analysis of this stack's experiments (each event names its experiment)",
+        )
+        self.function = self.analysis.function
+        self.analysis.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[self.table.table_arn],
+            )
+        )
+        _grant_metrics_and_key(self, self.analysis.role, [key])
+
+    def add_endpoint(self, endpoint_name: str) -> None:
+        """Let the function analyse (and, if granted, re-weight) `endpoint_name`."""
+        if endpoint_name not in self.endpoint_names:
+            self.endpoint_names.append(endpoint_name)
+            self.function.add_environment("ENDPOINT_NAMES", ",".join(self.endpoint_names))
+
+
 class AbExperiment(Construct):
     """Scheduled analysis, decision log and (optional) traffic shifting for one experiment."""
 
@@ -85,6 +180,7 @@ class AbExperiment(Construct):
         outcomes_bucket: s3.IBucket,
         key: kms.IKey,
         decisions_table: dynamodb.ITable | None = None,
+        shared_analysis: ExperimentAnalysis | None = None,
         cadence: cdk.Duration | None = None,
         alpha: float = 0.05,
         sequential: bool = True,
@@ -122,42 +218,38 @@ class AbExperiment(Construct):
             error_rate_margin=error_rate_margin,
         )
 
-        self.table: dynamodb.ITable = decisions_table or dynamodb.Table(
-            self,
-            "Decisions",
-            partition_key=dynamodb.Attribute(name="experiment_id", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="window", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
-        self.analysis = PlatformFunction(
-            self,
-            "Analysis",
-            handler="lambdas.ab_analysis.handler.handler",
-            domains=["ab_analysis"],
-            layers=[AnalysisLayer.of(self)],
-            environment={
-                "DECISIONS_TABLE": self.table.table_name,
+        self._shared = shared_analysis
+        if shared_analysis is not None:
+            if decisions_table is not None:
+                raise ValueError(
+                    f"{self.node.path}: with shared_analysis the decisions table is the shared one "
+                    "(leave decisions_table unset)"
+                )
+            self.table: dynamodb.ITable = shared_analysis.table
+            self.analysis = shared_analysis.analysis
+            shared_analysis.add_endpoint(endpoint_name)
+            locations: dict[str, str] | None = {
                 "RESULTS_BUCKET": results_bucket.bucket_name,
                 "RESULTS_PREFIX": results_prefix,
                 "OUTCOMES_BUCKET": outcomes_bucket.bucket_name,
                 "OUTCOMES_PREFIX": outcomes_prefix,
-                "ENDPOINT_NAME": endpoint_name,
-            },
-            timeout=cdk.Duration.minutes(5),
-            memory_size=1024,
-            key=key,
-            # One look at a time: two concurrent looks would race for the same window.
-            reserved_concurrent_executions=1,
-            description=f"A/B analysis of experiment {experiment_id} on endpoint {endpoint_name}",
-        )
+            }
+        else:
+            self.table = decisions_table or _decisions_table(self, key)
+            self.analysis = _analysis_function(
+                self,
+                key,
+                {
+                    "DECISIONS_TABLE": self.table.table_name,
+                    "RESULTS_BUCKET": results_bucket.bucket_name,
+                    "RESULTS_PREFIX": results_prefix,
+                    "OUTCOMES_BUCKET": outcomes_bucket.bucket_name,
+                    "OUTCOMES_PREFIX": outcomes_prefix,
+                    "ENDPOINT_NAME": endpoint_name,
+                },
+                f"A/B analysis of experiment {experiment_id} on endpoint {endpoint_name}",
+            )
+            locations = None
         self.function = self.analysis.function
         self._grant(results_bucket, outcomes_bucket, key, results_prefix, outcomes_prefix)
 
@@ -171,7 +263,11 @@ class AbExperiment(Construct):
             targets.LambdaFunction(
                 self.function,
                 event=events.RuleTargetInput.from_object(
-                    {"time": events.EventField.time, "experiment": self.experiment.model_dump(mode="json")}
+                    {
+                        "time": events.EventField.time,
+                        "experiment": self.experiment.model_dump(mode="json"),
+                        **({MONITOR_KEY: locations} if locations else {}),
+                    }
                 ),
                 retry_attempts=2,
                 max_event_age=cdk.Duration.minutes(30),
@@ -216,36 +312,32 @@ class AbExperiment(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{outcomes_prefix}{self.experiment_id}/*"]}},
             ),
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[results]),
+            iam.PolicyStatement(actions=endpoint_actions, resources=[self._endpoint_arn()]),
+        ]
+        reason = (
+            "Objects under this experiment's own prefix: outcome summaries are read and results written "
+            "per window, with keys unknown at deploy time."
+        )
+        bucket_keys = [k for k in (outcomes_bucket.encryption_key, results_bucket.encryption_key) if k]
+        if self._shared is not None:
+            # The shared role's default policy, which aws-cdk-lib merges and splits as it grows.
+            for statement in statements:
+                role.add_to_principal_policy(statement)
+            for k in {id(k): k for k in bucket_keys if k is not self._shared.key}.values():
+                k.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+            acknowledge_wildcards(role, reason, resources=[outcomes, results])
+            return
+        statements.insert(
+            3,
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[self.table.table_arn],
             ),
-            iam.PolicyStatement(actions=endpoint_actions, resources=[self._endpoint_arn()]),
-        ]
+        )
         policy = iam.Policy(self, "AnalysisPolicy", statements=statements)
         policy.attach_to_role(role)
-        keys = {id(k): k for k in (key, outcomes_bucket.encryption_key, results_bucket.encryption_key) if k}
-        for k in keys.values():
-            k.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-        acknowledge_wildcards(
-            policy,
-            "Objects under this experiment's own prefix: outcome summaries are read and results written "
-            "per window, with keys unknown at deploy time.",
-            resources=[outcomes, results],
-        )
-        # GetMetricData has no resource-level permissions; it is in a policy of its own.
-        metrics_policy = iam.Policy(
-            self,
-            "MetricsPolicy",
-            statements=[iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])],
-        )
-        metrics_policy.attach_to_role(role)
-        acknowledge(
-            metrics_policy,
-            "AwsSolutions-IAM5",
-            "cloudwatch:GetMetricData supports no resource-level permissions (service authorization reference).",
-            applies_to=["Resource::*"],
-        )
+        acknowledge_wildcards(policy, reason, resources=[outcomes, results])
+        _grant_metrics_and_key(self, role, [key, *bucket_keys])
 
     def grant_read_decisions(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read the decision log (e.g. for a dashboard or an approval workflow)."""

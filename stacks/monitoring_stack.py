@@ -10,7 +10,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.ab_experiment import AbExperiment, ExperimentMetric, cadence_from_rate
+from constructs_lib.ab_experiment import (
+    AbExperiment,
+    ExperimentAnalysis,
+    ExperimentMetric,
+    cadence_from_rate,
+)
 from constructs_lib.cost_monitor import CostMonitor
 from constructs_lib.drift_monitor import DriftMonitor
 from constructs_lib.monitoring_functions import MonitoringFunctions
@@ -50,6 +55,12 @@ class MonitoringStack(cdk.Stack):
                 self, "SharedMonitors", key=foundation.data_key, alarm_topic=foundation.alarm_topic
             )
             if models
+            else None
+        )
+        # Likewise one A/B analysis function and decisions table for the shard's experiments.
+        self.shared_analysis = (
+            ExperimentAnalysis(self, "SharedExperiments", key=foundation.data_key)
+            if any(m.experiment is not None for m in models)
             else None
         )
         for model in models:
@@ -154,6 +165,7 @@ class MonitoringStack(cdk.Stack):
             results_bucket=foundation.bucket_for(self, "reports"),
             outcomes_bucket=foundation.bucket_for(self, "reports"),
             key=foundation.data_key,
+            shared_analysis=self.shared_analysis,
             cadence=cadence_from_rate(experiment.schedule),
             alpha=experiment.alpha,
             sequential=experiment.sequential,

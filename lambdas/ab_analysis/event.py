@@ -2,7 +2,9 @@
 
 The per-experiment EventBridge rule sends ``{"time": <scheduled time>, "experiment": {...}}``:
 the experiment's definition travels in the event (one rule per experiment), while the
-resources it reads and writes come from environment variables set by the construct.
+resources it reads and writes come from environment variables set by the construct. A
+function shared by a stack's experiments also gets where each experiment's data lives
+(`EVENT_SETTINGS`) in the event, under ``"monitor"``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lambdas.common.errors import InputError, Problem
+from lambdas.common.monitor_event import MONITOR_KEY
 
 
 class MetricDefinition(BaseModel):
@@ -101,33 +104,81 @@ def parse_event(event: Any) -> AnalysisEvent:
         raise InputError(_problems(exc), source="event") from exc
 
 
+#: Settings a shared analysis function takes from each event (``"monitor"``): where the
+#: experiment's data lives. The decisions table and the endpoints it may shift stay the
+#: environment's, so an event cannot widen what the function acts on.
+EVENT_SETTINGS = ("RESULTS_BUCKET", "RESULTS_PREFIX", "OUTCOMES_BUCKET", "OUTCOMES_PREFIX")
+_NO_ENDPOINT = "is required: the endpoint this function may analyse (or ENDPOINT_NAMES, comma-separated)"
+_ENV_NAMES = {
+    "decisions_table": "DECISIONS_TABLE",
+    "results_bucket": "RESULTS_BUCKET",
+    "outcomes_bucket": "OUTCOMES_BUCKET",
+    "results_prefix": "RESULTS_PREFIX",
+    "outcomes_prefix": "OUTCOMES_PREFIX",
+    "endpoint_name": "ENDPOINT_NAME",
+    "endpoint_names": "ENDPOINT_NAMES",
+}
+
+
 class Settings(BaseModel):
-    """Environment variables, read once per cold start."""
+    """Environment variables, read once per cold start; a shared function's events set the
+    `EVENT_SETTINGS` (see `from_event`)."""
 
     decisions_table: str = Field(min_length=1)
     results_bucket: str = Field(min_length=1)
     outcomes_bucket: str = Field(min_length=1)
     results_prefix: str = "ab-results/"
     outcomes_prefix: str = "ab-outcomes/"
-    # The one endpoint this function's role may shift; events naming another are refused.
-    endpoint_name: str = Field(min_length=1)
+    # The endpoints this function's role may shift (ENDPOINT_NAME, or ENDPOINT_NAMES when the
+    # function serves several experiments); events naming another are refused.
+    endpoint_name: str = ""
+    endpoint_names: list[str] = Field(default_factory=list)
+
+    @field_validator("endpoint_names", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _some_endpoint(self) -> Settings:
+        if not self.allowed_endpoints:
+            raise ValueError(
+                "name the endpoint(s) this function may analyse: ENDPOINT_NAME or ENDPOINT_NAMES"
+            )
+        return self
+
+    @property
+    def allowed_endpoints(self) -> list[str]:
+        return [*([self.endpoint_name] if self.endpoint_name else []), *self.endpoint_names]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, source: str = "environment") -> Settings:
         env = os.environ if environ is None else environ
-        names = {
-            "decisions_table": "DECISIONS_TABLE",
-            "results_bucket": "RESULTS_BUCKET",
-            "outcomes_bucket": "OUTCOMES_BUCKET",
-            "results_prefix": "RESULTS_PREFIX",
-            "outcomes_prefix": "OUTCOMES_PREFIX",
-            "endpoint_name": "ENDPOINT_NAME",
-        }
-        values = {field: env[var] for field, var in names.items() if var in env}
+        values = {field: env[var] for field, var in _ENV_NAMES.items() if var in env}
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            raise InputError(
-                [Problem(names.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"]) for e in exc.errors()],
-                source="environment",
-            ) from exc
+            problems = [
+                # The endpoint check is the model's own (no field): it is about ENDPOINT_NAME(S).
+                Problem(_ENV_NAMES[str(e["loc"][0])] if e["loc"] else "ENDPOINT_NAME", e["msg"])
+                for e in exc.errors()
+            ]
+            if not any(p.field == "ENDPOINT_NAME" for p in problems) and not (
+                env.get("ENDPOINT_NAME") or env.get("ENDPOINT_NAMES", "").strip(", ")
+            ):
+                problems.append(Problem("ENDPOINT_NAME", _NO_ENDPOINT))
+            raise InputError(problems, source=source) from exc
+
+    @classmethod
+    def from_event(cls, overrides: Mapping[str, str], environ: Mapping[str, str] | None = None) -> Settings:
+        """A shared function's settings: its environment with an event's `EVENT_SETTINGS` over it
+        (already checked to be strings); the event may set nothing else."""
+        refused = [
+            Problem(f"{MONITOR_KEY}.{name}", "is the function's own setting and cannot come from an event")
+            for name in overrides
+            if name not in EVENT_SETTINGS
+        ]
+        if refused:
+            raise InputError(refused, source="event")
+        env = os.environ if environ is None else environ
+        return cls.from_env({**env, **overrides}, source=f"event.{MONITOR_KEY}")

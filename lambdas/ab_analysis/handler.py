@@ -1,7 +1,8 @@
 """Scheduled A/B analysis: gather per-variant statistics, run the engine, record, shift traffic.
 
 Entry point ``lambdas.ab_analysis.handler.handler``, invoked by one EventBridge schedule per
-experiment with ``{"time": ..., "experiment": {...}}`` (see ``event``). Each scheduled time is
+experiment with ``{"time": ..., "experiment": {...}}`` (see ``event``), plus, when the
+function serves several experiments, where the experiment's data lives under ``"monitor"``. Each scheduled time is
 floored to the experiment's cadence to give a *window*; the decisions table holds at most
 one record per window (conditional put), so a rerun of a window changes nothing. A record
 whose traffic change was decided but not confirmed is re-applied on rerun: weights are
@@ -28,6 +29,7 @@ from lambdas.ab_analysis.outcomes import parse_time
 from lambdas.ab_analysis.report import render_html
 from lambdas.ab_analysis.traffic import plan_traffic
 from lambdas.common.errors import InputError
+from lambdas.common.monitor_event import monitor_settings
 
 logger = Logger()
 tracer = Tracer()
@@ -77,10 +79,10 @@ def _apply(clients: Clients, record: WindowRecord, endpoint: str, store: Decisio
 def process(event: Any, settings: Settings, clients: Clients) -> dict[str, Any]:
     parsed: AnalysisEvent = parse_event(event)
     config = parsed.experiment
-    if config.endpoint_name != settings.endpoint_name:
+    if config.endpoint_name not in settings.allowed_endpoints:
         raise InputError.single(
             "experiment.endpoint_name",
-            f"this function analyses endpoint {settings.endpoint_name!r} only, not {config.endpoint_name!r}",
+            f"this function analyses endpoint(s) {settings.allowed_endpoints} only, not {config.endpoint_name!r}",
             source="event",
         )
     window_end = window_of(parsed.time, config.cadence_minutes)
@@ -255,16 +257,26 @@ _settings: Settings | None = None
 _clients: Clients | None = None
 
 
+def _settings_for(event: Any) -> Settings:
+    """A shared function's settings come with each event; a function of its own reads them once."""
+    global _settings
+    overrides = monitor_settings(event)
+    if overrides:
+        return Settings.from_event(overrides)
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    global _settings, _clients
+    global _clients
     try:
-        if _settings is None:
-            _settings = Settings.from_env()
+        settings = _settings_for(event)
         if _clients is None:
-            _clients = Clients(_settings)
-        return process(event, _settings, _clients)
+            _clients = Clients(settings)
+        return process(event, settings, _clients)
     except InputError as exc:
         logger.error("bad input", extra={"problems": exc.lines()})
         return {"status": "invalid_input", "problems": exc.lines()}

@@ -373,3 +373,64 @@ def test_each_decision_emits_an_emf_count_with_the_experiment_dimension(
     assert directive["Namespace"] == "MLPlatform/ABTesting"
     assert ship["experiment_id"] == env.experiment_id
     assert "experiment_id" in directive["Dimensions"][0]
+
+
+def test_a_shared_function_reads_each_experiments_data_where_its_event_says(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shared function's environment names the table and its endpoints, not the buckets.
+    monkeypatch.setenv("DECISIONS_TABLE", "ab-decisions")
+    monkeypatch.setenv("ENDPOINT_NAMES", f"some-other-endpoint,{env.endpoint}")
+    write_outcomes(env, lift=0.05, period_end=WINDOW_END - timedelta(minutes=30), name="moved")
+    # The experiment's outcomes live under another prefix, which only its event names.
+    source = f"ab-outcomes/{env.experiment_id}/moved.jsonl"
+    env.clients.s3.copy_object(
+        Bucket="ab-outcomes",
+        Key=f"elsewhere/{env.experiment_id}/moved.jsonl",
+        CopySource=f"ab-outcomes/{source}",
+    )
+    env.clients.s3.delete_object(Bucket="ab-outcomes", Key=source)
+    write_endpoint_metrics(env)
+    monkeypatch.setattr(handler_module, "_clients", env.clients)
+    locations = {
+        "RESULTS_BUCKET": "ab-results",
+        "RESULTS_PREFIX": "shared-results/",
+        "OUTCOMES_BUCKET": "ab-outcomes",
+        "OUTCOMES_PREFIX": "elsewhere/",
+    }
+    event = {**env.event(), "monitor": locations}
+    out = handler_module.handler(event, FakeContext())
+    assert out["status"] == "decided", out
+    assert out["result_key"].startswith(f"shared-results/{env.experiment_id}/")
+
+
+@pytest.mark.parametrize(
+    ("monitor", "problem"),
+    [
+        ({"ENDPOINT_NAMES": "any-endpoint"}, "event: monitor.ENDPOINT_NAMES: is the function's own setting"),
+        ({"DECISIONS_TABLE": "other"}, "event: monitor.DECISIONS_TABLE: is the function's own setting"),
+        ({"RESULTS_BUCKET": ""}, "event.monitor: RESULTS_BUCKET:"),
+    ],
+)
+def test_an_event_cannot_widen_what_a_shared_function_acts_on(
+    env: Env, monkeypatch: pytest.MonkeyPatch, monitor: dict[str, str], problem: str
+) -> None:
+    monkeypatch.setenv("DECISIONS_TABLE", "ab-decisions")
+    monkeypatch.setenv("ENDPOINT_NAMES", env.endpoint)
+    monkeypatch.setattr(handler_module, "_clients", env.clients)
+    locations = {"RESULTS_BUCKET": "ab-results", "OUTCOMES_BUCKET": "ab-outcomes"}
+    out = handler_module.handler({**env.event(), "monitor": {**locations, **monitor}}, FakeContext())
+    assert out["status"] == "invalid_input"
+    assert any(p.startswith(problem) for p in out["problems"]), out["problems"]
+    assert env.records() == []
+
+
+def test_a_shared_function_refuses_endpoints_outside_its_list(env: Env) -> None:
+    shared = env.settings.model_copy(update={"endpoint_name": "", "endpoint_names": ["a", "b"]})
+    with pytest.raises(InputError, match=r"endpoint\(s\) \['a', 'b'\] only"):
+        process(env.event(), shared, env.clients)
+    shared_env = {"DECISIONS_TABLE": "t", "ENDPOINT_NAMES": "a, b"}
+    from_event = Settings.from_event({"RESULTS_BUCKET": "r", "OUTCOMES_BUCKET": "o"}, shared_env)
+    assert from_event.allowed_endpoints == ["a", "b"]
+    with pytest.raises(InputError, match=r"event\.monitor: OUTCOMES_BUCKET: Field required"):
+        Settings.from_event({"RESULTS_BUCKET": "r"}, shared_env)
