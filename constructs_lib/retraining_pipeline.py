@@ -26,10 +26,15 @@ describes the model in production) profiles every column of the run's training s
 drift engine's profile JSON to `baseline_key` (default `baselines/<model>/profile.json`) and
 to `retraining/<model>/<run_id>/baseline-profile.json`. Its failure is caught: the run
 still succeeds, as "deployed-with-warning", and the notification says why.
+
+The definition itself is data, written in `lambdas.training.pipeline_definition`, and the
+state machine's role gets the grants aws-cdk-lib's task classes would have added: invoke of
+each step (and its versions), CreateTrainingJob/AddTags/DescribeTrainingJob on training jobs.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,7 +51,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
@@ -59,12 +63,18 @@ from constructs_lib.spot_training import (
     SpotTrainingStep,
     grant_key_use,
     nag_finding,
-    retry_throttling,
 )
 from lambdas.common.errors import InputError, Problem
 from lambdas.training.baseline import VERSIONED_NAME, default_baseline_key
-from lambdas.training.errors import REJECTED_ERROR
 from lambdas.training.evaluation import DIRECTIONS, Direction
+from lambdas.training.pipeline_definition import (
+    Deployment,
+    RetrainingRun,
+    StepArns,
+    TrainingSet,
+    definition,
+    invoked_functions,
+)
 from lambdas.training.registration import APPROVAL_MODES, ApprovalMode, feature_schema_fingerprint
 from lambdas.training.run_naming import ARTIFACT_PREFIX, sanitize_name
 from lambdas.training.spot_training import MetricDefinition
@@ -77,12 +87,9 @@ DEFAULT_CANARY_WAIT = cdk.Duration.minutes(10)
 #: `output_uri` is not among them: every run writes to its own training-data prefix.
 TRAINING_SET_REQUIRED_KEYS = frozenset({"entity_source", "timestamp_column", "requests"})
 TRAINING_SET_OPTIONAL_KEYS = frozenset({"time_range"})
-TRAINING_SET_FAILED_ERROR = "TrainingSetFailedError"
 
-LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 #: The baseline step reads Parquet and profiles with numpy; scipy stays out (DESIGN.md size limits).
 BASELINE_REQUIREMENTS = (POWERTOOLS, PYDANTIC, "pyarrow>=15,<27", "numpy>=2.2,<3")
-DEPLOYED_WITH_WARNING = "deployed-with-warning"
 METRICS_NAMESPACE = "MLPlatform/Training"
 _HANDLERS = "lambdas.training"
 
@@ -100,6 +107,19 @@ _STEPS: tuple[tuple[str, str, str], ...] = (
     ("CheckDeploy", "check_deploy_handler", "polls the endpoint update"),
     ("Notify", "notify_handler", "publishes the run summary"),
 )
+#: `StepArns` field -> shared step.
+_STEP_FIELDS = {
+    "acquire_lock": "AcquireLock",
+    "release_lock": "ReleaseLock",
+    "check_training": "CheckTraining",
+    "evaluate": "Evaluate",
+    "register": "Register",
+    "request_approval": "RequestApproval",
+    "start_deploy": "StartDeploy",
+    "check_deploy": "CheckDeploy",
+    "notify": "Notify",
+    "baseline": "Baseline",
+}
 
 
 class RetrainingSteps(Construct):
@@ -447,9 +467,6 @@ class RetrainingPipeline(Construct):
         group_name = self.model_package_group.model_package_group_name
         assert group_name is not None
         fn = self.steps.function
-        # Every function the state machine calls: its role's invoke grant gets one IAM5 finding each.
-        self._invoked: list[lambda_.IFunction] = [fn("CheckTraining"), fn("RequestApproval")]
-
         self.training = SpotTrainingStep(
             self,
             "Training",
@@ -458,7 +475,6 @@ class RetrainingPipeline(Construct):
             instance_type=instance_type,
             artifact_bucket=artifact_bucket,
             key=key,
-            check_function=fn("CheckTraining"),
             instance_count=instance_count,
             volume_size_gb=volume_size_gb,
             max_runtime=max_runtime,
@@ -468,213 +484,55 @@ class RetrainingPipeline(Construct):
             metric_definitions=[MetricDefinition(metric_name, metric_regex)] if metric_regex else [],
             subnets=_selected_subnets(vpc, vpc_subnets),
             security_groups=security_groups,
-            poll_interval=poll_interval,
-            capacity_retry_interval=capacity_retry_interval,
-            capacity_retry_attempts=capacity_retry_attempts,
-            capacity_retry_backoff=capacity_retry_backoff,
         )
         self.training_role = self.training.role
 
         # Timeouts: every spot attempt may use its whole wait budget, then approval and deploy.
         attempts = capacity_retry_attempts + 1
         training_budget = int(max_wait.to_seconds() if managed_spot else max_runtime.to_seconds())
-        run_timeout = cdk.Duration.seconds(
-            attempts * (training_budget + int(capacity_retry_interval.to_seconds()) * 8)
-            + int(approval_timeout.to_seconds())
-            + 6 * 3600
-        )
+        retry_seconds = int(capacity_retry_interval.to_seconds())
+        approval_seconds = int(approval_timeout.to_seconds())
+        run_seconds = attempts * (training_budget + retry_seconds * 8) + approval_seconds + 6 * 3600
 
-        lock = self._invoke(
-            "AcquireLock",
-            fn("AcquireLock"),
-            {
-                "input": sfn.JsonPath.object_at("$.start"),
-                "model": model_name,
-                "execution": sfn.JsonPath.execution_id,
-                "started": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-                "artifact_bucket": artifact_bucket.bucket_name,
-                "lock_ttl_seconds": int(run_timeout.to_seconds()),
-            },
-            result_path="$.lock",
-        )
-        # The original input is kept under $.start: the lock step returns everything else.
-        keep_input = sfn.Pass(self, "KeepStartInput", parameters={"start": sfn.JsonPath.entire_payload})
-        skipped = sfn.Succeed(
-            self, "SkippedAlreadyRunning", comment="another run of this model holds the lock"
-        )
-        refused = sfn.Fail(self, "StartRefused", error="StartRefused", cause_path="$.lock.reason")
-
-        # ---- the run itself
-        chain: list[sfn.TaskStateBase | sfn.Parallel] = [self.training.state]
-        evaluate_step = self._invoke(
-            "EvaluateModel",
-            fn("Evaluate"),
-            {
-                "model": model_name,
-                "training": sfn.JsonPath.object_at("$.training"),
-                "metric_name": metric_name,
-                "direction": metric_direction,
-                "margin": metric_margin,
-                "model_package_group": group_name,
-                "instance_count": instance_count,
-                "hourly_price": instance_hourly_price,
-            },
-            result_path="$.evaluation",
-        )
-        register_step = self._invoke(
-            "RegisterModelPackage",
-            fn("Register"),
-            {
-                "model_package_group": group_name,
-                "image_uri": inference_image,
-                "approval_mode": approval,
-                "training": sfn.JsonPath.object_at("$.training"),
-                "evaluation": sfn.JsonPath.object_at("$.evaluation"),
-                "training_data_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
-                "feature_fingerprint": feature_schema_fingerprint(feature_schema or {}),
-                "metrics_uri": sfn.JsonPath.string_at("$.lock.evaluation_uri"),
-            },
-            result_path="$.package",
-        )
-        chain += [evaluate_step, register_step]
-
-        rejected = sfn.Pass(
-            self,
-            "NotBetter",
-            parameters={
-                "outcome": "rejected",
-                "decision": sfn.JsonPath.string_at("$.evaluation.evaluation.reason"),
-            },
-            result_path="$.result",
-        )
-        reviewer_rejected = sfn.Pass(
-            self,
-            "RejectedByReviewer",
-            parameters={"outcome": "rejected", "decision": "rejected by the reviewer in the model registry"},
-            result_path="$.result",
-        )
-        wait_for_approval = tasks.LambdaInvoke(
-            self,
-            "WaitForApproval",
-            lambda_function=fn("RequestApproval"),
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "task_token": sfn.JsonPath.task_token,
-                    "model": model_name,
-                    "model_package_arn": sfn.JsonPath.string_at("$.package.model_package_arn"),
-                    "execution": sfn.JsonPath.execution_id,
-                    "timeout_seconds": int(approval_timeout.to_seconds()),
-                }
-            ),
-            task_timeout=sfn.Timeout.duration(approval_timeout),
-            result_path="$.approval",
-        )
-        retry_throttling(wait_for_approval, LAMBDA_THROTTLING)
-        wait_for_approval.add_catch(reviewer_rejected, errors=[REJECTED_ERROR], result_path="$.approval")
-
-        if endpoint_name is not None:
-            deploy_chain = self._deploy_chain(
-                model_name=model_name,
+        self.run = RetrainingRun(
+            model_name=model_name,
+            partition=cdk.Aws.PARTITION,
+            steps=StepArns(**{field: fn(step).function_arn for field, step in _STEP_FIELDS.items()}),
+            artifact_bucket=artifact_bucket.bucket_name,
+            training_request=self.training.request,
+            model_package_group=group_name,
+            metric_name=metric_name,
+            metric_direction=metric_direction,
+            metric_margin=metric_margin,
+            instance_count=instance_count,
+            hourly_price=instance_hourly_price,
+            inference_image=inference_image,
+            approval_mode=approval,
+            feature_fingerprint=feature_schema_fingerprint(feature_schema or {}),
+            approval_timeout_seconds=approval_seconds,
+            lock_ttl_seconds=run_seconds,
+            timeout_seconds=run_seconds,
+            poll_seconds=int(poll_interval.to_seconds()),
+            capacity_retry_interval_seconds=retry_seconds,
+            capacity_retry_attempts=capacity_retry_attempts,
+            capacity_retry_backoff=capacity_retry_backoff,
+            deployment=Deployment(
                 endpoint_name=endpoint_name,
                 variant_name=variant_name,
-                alarm_names=rollback_alarm_names,
+                alarm_names=list(rollback_alarm_names),
                 canary_percent=canary_percent,
-                canary_wait=canary_wait,
-                poll_interval=poll_interval,
-                artifact_bucket=artifact_bucket,
+                canary_wait_seconds=int(canary_wait.to_seconds()),
+                execution_role_arn=self.training_role.role_arn,
+                baseline_key=self.baseline_key,
+                excluded_columns=self.baseline_excluded_columns,
             )
-        else:
-            deploy_chain = sfn.Pass(
-                self,
-                "RegisteredOnly",
-                parameters={
-                    "outcome": "registered",
-                    "decision": "approved; no endpoint is configured to deploy to",
-                },
-                result_path="$.result",
-            )
-        approval_choice = (
-            sfn.Choice(self, "ApprovalStatus?")
-            .when(sfn.Condition.string_equals("$.package.approval_status", "Rejected"), rejected)
-            .when(
-                sfn.Condition.string_equals("$.package.approval_status", "PendingManualApproval"),
-                wait_for_approval.next(deploy_chain),
-            )
-            .otherwise(deploy_chain)
+            if endpoint_name is not None
+            else None,
+            training_set=TrainingSet(training_set_function.function_arn, dict(training_set_request or {}))
+            if training_set_function is not None
+            else None,
+            comment=f"Retraining of {model_name}",
         )
-        body = sfn.Chain.start(chain[0])
-        for next_step in chain[1:]:
-            body = body.next(next_step)
-        body = body.next(approval_choice)
-        if training_set_function is not None:
-            assert training_set_request is not None  # _check_props
-            body = self._training_set_chain(
-                training_set_function, training_set_request, poll_interval, then=body
-            )
-        run = sfn.Parallel(
-            self, "Run", output_path="$[0]", comment="the retraining run; any failure is caught"
-        )
-        run.branch(body)
-
-        release_done = self._invoke(
-            "ReleaseLock",
-            fn("ReleaseLock"),
-            {"model": model_name, "execution": sfn.JsonPath.execution_id},
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        notify_done = self._invoke(
-            "NotifyOutcome",
-            fn("Notify"),
-            {
-                "model": model_name,
-                "outcome": sfn.JsonPath.string_at("$.result.outcome"),
-                "execution": sfn.JsonPath.execution_id,
-                "state": sfn.JsonPath.object_at("$"),
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        succeeded = sfn.Succeed(self, "Done")
-
-        failed = sfn.Fail(self, "RetrainingFailed", error="RetrainingFailed", cause_path="$.error.Cause")
-        notify_failure = self._invoke(
-            "NotifyFailure",
-            fn("Notify"),
-            {
-                "model": model_name,
-                "outcome": "failed",
-                "execution": sfn.JsonPath.execution_id,
-                "state": sfn.JsonPath.object_at("$"),
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        notify_failure.add_catch(failed, result_path="$.notifyError")
-        cleanup = self._invoke(
-            "Cleanup",
-            fn("ReleaseLock"),
-            {
-                "model": model_name,
-                "execution": sfn.JsonPath.execution_id,
-                "job_prefix": sfn.JsonPath.string_at("$.lock.job_prefix"),
-                "stop_training_jobs": True,
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        cleanup.add_catch(notify_failure, result_path="$.cleanupError")
-        run.add_catch(cleanup, errors=["States.ALL"], result_path="$.error")
-        release_done.add_catch(notify_failure, result_path="$.error")
-        notify_done.add_catch(failed, result_path="$.error")
-
-        definition = keep_input.next(lock).next(
-            sfn.Choice(self, "LockAcquired?")
-            .when(
-                sfn.Condition.boolean_equals("$.lock.acquired", True),
-                run.next(release_done).next(notify_done).next(succeeded),
-            )
-            .when(sfn.Condition.string_equals("$.lock.status", "busy"), skipped)
-            .otherwise(refused)
-        )
-        cleanup.next(notify_failure).next(failed)
 
         self.log_group = logs.LogGroup(
             self,
@@ -683,17 +541,33 @@ class RetrainingPipeline(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # The definition is plain data handed over in one piece (lambdas.common.asl explains why);
+        # its tokens (ARNs, names) are resolved when the template is written.
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition_body=sfn.DefinitionBody.from_string(
+                json.dumps(definition(self.run), separators=(",", ":"))
+            ),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=run_timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
             ),
-            comment=f"Retraining of {model_name}",
+        )
+        invoked = invoked_functions(self.run)
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                # Qualified ARNs too (:*), as aws-cdk-lib's LambdaInvoke grants.
+                resources=[*invoked, *(f"{arn}:*" for arn in invoked)],
+            )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateTrainingJob", "sagemaker:AddTags", "sagemaker:DescribeTrainingJob"],
+                resources=[self.training.job_arn_pattern],
+            )
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
@@ -711,7 +585,7 @@ class RetrainingPipeline(Construct):
             model_name=model_name if endpoint_name is not None else None,
             baseline_key=self.baseline_key,
         )
-        self._acknowledge_state_machine(self._invoked)
+        self._acknowledge_state_machine(invoked)
 
         self.drift_rule: events.Rule | None = None
         if on_drift:
@@ -817,160 +691,7 @@ class RetrainingPipeline(Construct):
         if problems:
             raise InputError(problems, f"RetrainingPipeline({model_name or '?'})")
 
-    def _invoke(
-        self,
-        step: str,
-        function: lambda_.IFunction,
-        payload: Mapping[str, object],
-        *,
-        result_path: str,
-    ) -> tasks.LambdaInvoke:
-        if function not in self._invoked:
-            self._invoked.append(function)
-        task = tasks.LambdaInvoke(
-            self,
-            step,
-            lambda_function=function,
-            payload=sfn.TaskInput.from_object(dict(payload)),
-            payload_response_only=True,
-            result_path=result_path,
-        )
-        retry_throttling(task, LAMBDA_THROTTLING)
-        return task
-
-    def _training_set_chain(
-        self,
-        function: lambda_.IFunction,
-        request: Mapping[str, Any],
-        poll_interval: cdk.Duration,
-        *,
-        then: sfn.IChainable,
-    ) -> sfn.Chain:
-        """Start the training-set query, poll it until it ends, then continue with `then`."""
-        build = self._invoke(
-            "BuildTrainingSet",
-            function,
-            {**request, "output_uri": sfn.JsonPath.string_at("$.lock.training_data_uri")},
-            result_path="$.training_set",
-        )
-        wait = sfn.Wait(self, "WaitForTrainingSet", time=sfn.WaitTime.duration(poll_interval))
-        check = self._invoke(
-            "CheckTrainingSet",
-            function,
-            {"query_execution_id": sfn.JsonPath.string_at("$.training_set.query_execution_id")},
-            result_path="$.training_set",
-        )
-        # Inside the Run branch: the Parallel's Catch stops jobs, releases the lock and notifies.
-        failed = sfn.Fail(
-            self,
-            "TrainingSetFailed",
-            error=TRAINING_SET_FAILED_ERROR,
-            # The whole result, not States.Format: a null reason there would be a States.Runtime
-            # error, which no Catch sees, and the lock would stay taken until its TTL.
-            cause_path=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.training_set")),
-        )
-        state = "$.training_set.state"
-        ready = (
-            sfn.Choice(self, "TrainingSetReady?")
-            .when(sfn.Condition.string_equals(state, "SUCCEEDED"), then)
-            .when(
-                sfn.Condition.or_(
-                    sfn.Condition.string_equals(state, "QUEUED"),
-                    sfn.Condition.string_equals(state, "RUNNING"),
-                ),
-                wait.next(check),
-            )
-            .otherwise(failed)
-        )
-        check.next(ready)
-        return sfn.Chain.start(build).next(ready)
-
-    def _deploy_chain(
-        self,
-        *,
-        model_name: str,
-        endpoint_name: str,
-        variant_name: str | None,
-        alarm_names: Sequence[str],
-        canary_percent: int,
-        canary_wait: cdk.Duration,
-        poll_interval: cdk.Duration,
-        artifact_bucket: s3.IBucket,
-    ) -> sfn.IChainable:
-        start = self.steps.function("StartDeploy")
-        check = self.steps.function("CheckDeploy")
-        start_deploy = self._invoke(
-            "StartDeploy",
-            start,
-            {
-                "model": model_name,
-                "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
-                "endpoint_name": endpoint_name,
-                "variant_name": variant_name,
-                "model_package_arn": sfn.JsonPath.string_at("$.package.model_package_arn"),
-                "execution_role_arn": self.training_role.role_arn,
-                "alarm_names": list(alarm_names),
-                "canary_percent": canary_percent,
-                "canary_wait_seconds": int(canary_wait.to_seconds()),
-                "termination_wait_seconds": int(canary_wait.to_seconds()),
-            },
-            result_path="$.deployment",
-        )
-        wait = sfn.Wait(self, "WaitForDeployment", time=sfn.WaitTime.duration(poll_interval))
-        check_step = self._invoke(
-            "CheckDeploy",
-            check,
-            {
-                "endpoint_name": endpoint_name,
-                "endpoint_config_name": sfn.JsonPath.string_at("$.deployment.endpoint_config_name"),
-            },
-            result_path="$.deploymentStatus",
-        )
-        deployed = sfn.Pass(
-            self,
-            "Deployed",
-            parameters={
-                "outcome": "deployed",
-                "decision": sfn.JsonPath.string_at("$.evaluation.evaluation.reason"),
-            },
-            result_path="$.result",
-        )
-        deployed.next(self._baseline_step(model_name, artifact_bucket))
-        wait.next(check_step)
-        return start_deploy.next(check_step).next(
-            sfn.Choice(self, "DeploymentDone?")
-            .when(sfn.Condition.boolean_equals("$.deploymentStatus.done", True), deployed)
-            .otherwise(wait)
-        )
-
-    def _baseline_step(self, model_name: str, artifact_bucket: s3.IBucket) -> tasks.LambdaInvoke:
-        """Publish the deployed model's training-set profile; a failure warns, the deploy stands."""
-        profile = self._invoke(
-            "ProfileBaseline",
-            self.steps.function("Baseline"),
-            {
-                "model": model_name,
-                "run_id": sfn.JsonPath.string_at("$.lock.run_id"),
-                "training_data_uri": sfn.JsonPath.string_at("$.lock.training_data_uri"),
-                "artifact_bucket": artifact_bucket.bucket_name,
-                "baseline_key": self.baseline_key,
-                "excluded_columns": self.baseline_excluded_columns,
-            },
-            result_path="$.baseline",
-        )
-        warned = sfn.Pass(
-            self,
-            "DeployedWithWarning",
-            parameters={
-                "outcome": DEPLOYED_WITH_WARNING,
-                "decision": sfn.JsonPath.string_at("$.result.decision"),
-            },
-            result_path="$.result",
-        )
-        profile.add_catch(warned, errors=["States.ALL"], result_path="$.baselineError")
-        return profile
-
-    def _acknowledge_state_machine(self, invoked: Sequence[lambda_.IFunction]) -> None:
+    def _acknowledge_state_machine(self, invoked: Sequence[str]) -> None:
         jobs = nag_finding(self, self.training.job_arn_pattern)
         acknowledge(
             self.state_machine.role,
@@ -985,7 +706,7 @@ class RetrainingPipeline(Construct):
             self.state_machine.role,
             "Lambda invoke grants cover the function's versions and aliases (:*), which Step Functions "
             "requires for qualified ARNs.",
-            resources=[f"{f.function_arn}:*" for f in invoked],
+            resources=[f"{arn}:*" for arn in invoked],
         )
 
     # ------------------------------------------------------------------ surface

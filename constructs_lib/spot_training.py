@@ -1,10 +1,12 @@
-"""`SpotTrainingStep`: a managed-spot SageMaker training job as a Step Functions sub-chain.
+"""`SpotTrainingStep`: the role and the CreateTrainingJob request of one model's managed-spot
+training, which the retraining state machine sends.
 
 `tasks.SageMakerCreateTrainingJob` cannot switch on managed spot training, and `.sync`
-integrations do not run in local interpreters, so the job is an AWS SDK `createTrainingJob`
-call followed by a Wait / `describeTrainingJob` / Choice polling loop. The loop sits in a
-one-branch Parallel state whose Retry handles spot capacity failures: each retry names a
-new job that shares the run's checkpoint URI, so it resumes from the last checkpoint.
+integrations do not run in local interpreters, so the state machine makes an AWS SDK
+`createTrainingJob` call followed by a Wait / `describeTrainingJob` / Choice polling loop
+(`lambdas.training.pipeline_definition`). The loop sits in a one-branch Parallel state whose
+Retry handles spot capacity failures: each retry names a new job that shares the run's
+checkpoint URI, so it resumes from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib.model_endpoint import SAGEMAKER_VPC_ACTIONS
 from constructs_lib.nag import acknowledge
+from lambdas.common.asl import JsonPath
 from lambdas.common.errors import InputError
-from lambdas.training.errors import SpotCapacityError
 from lambdas.training.run_naming import ARTIFACT_PREFIX
 from lambdas.training.spot_training import MetricDefinition, SpotTrainingSpec, create_training_job_request
 
@@ -34,8 +33,6 @@ DEFAULT_MAX_WAIT = cdk.Duration.hours(48)
 DEFAULT_POLL_INTERVAL = cdk.Duration.minutes(1)
 DEFAULT_CAPACITY_RETRY_INTERVAL = cdk.Duration.minutes(5)
 
-#: Error names under which Step Functions reports SageMaker API throttling and transient faults.
-SAGEMAKER_TRANSIENT_ERRORS = ["SageMaker.ThrottlingException", "SageMaker.AmazonSageMakerException"]
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
 )
@@ -73,23 +70,12 @@ def grant_key_use(key: kms.IKey, principal: iam.IGrantable) -> None:
     )
 
 
-def retry_throttling(state: sfn.TaskStateBase, errors: Sequence[str]) -> None:
-    state.add_retry(
-        errors=list(errors),
-        interval=cdk.Duration.seconds(2),
-        max_attempts=5,
-        backoff_rate=2.0,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-
-
 class SpotTrainingStep(Construct):
-    """The training role and the state-machine fragment that trains one model on spot capacity.
+    """The training role and the CreateTrainingJob request that trains one model on spot capacity.
 
-    Input state: `$.lock.job_prefix`, `$.lock.training_data_uri`, `$.lock.checkpoint_uri`,
-    `$.lock.output_uri` (from the lock step). Output state: the same object with
-    `$.training` holding a compact record of the job that completed (name, metrics,
-    billable and training seconds, model artifacts, checkpoint URI).
+    `request` reads the run's values from the state: `$.attempt.jobName`,
+    `$.lock.training_data_uri`, `$.lock.checkpoint_uri`, `$.lock.output_uri` and
+    `$.lock.run_id` (from the lock step). `job_arn_pattern` is the ARN of its training jobs.
     """
 
     def __init__(
@@ -102,7 +88,6 @@ class SpotTrainingStep(Construct):
         instance_type: str,
         artifact_bucket: s3.IBucket,
         key: kms.IKey,
-        check_function: lambda_.IFunction,
         instance_count: int = 1,
         volume_size_gb: int = 50,
         max_runtime: cdk.Duration = DEFAULT_MAX_RUNTIME,
@@ -112,10 +97,6 @@ class SpotTrainingStep(Construct):
         metric_definitions: Sequence[MetricDefinition] = (),
         subnets: Sequence[ec2.ISubnet] = (),
         security_groups: Sequence[ec2.ISecurityGroup] = (),
-        poll_interval: cdk.Duration = DEFAULT_POLL_INTERVAL,
-        capacity_retry_interval: cdk.Duration = DEFAULT_CAPACITY_RETRY_INTERVAL,
-        capacity_retry_attempts: int = 3,
-        capacity_retry_backoff: float = 2.0,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -151,87 +132,13 @@ class SpotTrainingStep(Construct):
             resource_name="*",
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
-        request = create_training_job_request(
+        self.request = create_training_job_request(
             self.spec,
-            job_name=sfn.JsonPath.string_at("$.attempt.jobName"),
-            training_data_uri=sfn.JsonPath.string_at("$.lock.training_data_uri"),
-            checkpoint_uri=sfn.JsonPath.string_at("$.lock.checkpoint_uri"),
-            output_uri=sfn.JsonPath.string_at("$.lock.output_uri"),
-            tags={"mlplatform:model": model_name, "mlplatform:run": sfn.JsonPath.string_at("$.lock.run_id")},
-        )
-        # A fresh short suffix per attempt: SageMaker job names are unique forever.
-        name_job = sfn.Pass(
-            self,
-            "NameTrainingJob",
-            parameters={
-                "jobName": sfn.JsonPath.format(
-                    "{}-{}",
-                    sfn.JsonPath.string_at("$.lock.job_prefix"),
-                    sfn.JsonPath.array_get_item(sfn.JsonPath.string_split(sfn.JsonPath.uuid(), "-"), 0),
-                )
-            },
-            result_path="$.attempt",
-        )
-        create = tasks.CallAwsService(
-            self,
-            "CreateTrainingJob",
-            service="sagemaker",
-            action="createTrainingJob",
-            iam_action="sagemaker:CreateTrainingJob",
-            iam_resources=[self.job_arn_pattern],
-            additional_iam_statements=[
-                iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[self.job_arn_pattern]),
-            ],
-            parameters=request,
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        retry_throttling(create, SAGEMAKER_TRANSIENT_ERRORS)
-        wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.duration(poll_interval))
-        describe = tasks.CallAwsService(
-            self,
-            "DescribeTrainingJob",
-            service="sagemaker",
-            action="describeTrainingJob",
-            iam_action="sagemaker:DescribeTrainingJob",
-            iam_resources=[self.job_arn_pattern],
-            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.attempt.jobName")},
-            # Name and status are always in the response; the rest is read by the check step.
-            result_selector={
-                "TrainingJobName": sfn.JsonPath.string_at("$.TrainingJobName"),
-                "TrainingJobStatus": sfn.JsonPath.string_at("$.TrainingJobStatus"),
-            },
-            result_path="$.training",
-        )
-        retry_throttling(describe, SAGEMAKER_TRANSIENT_ERRORS)
-        check = tasks.LambdaInvoke(
-            self,
-            "CheckTrainingOutcome",
-            lambda_function=check_function,
-            input_path="$.training",
-            payload_response_only=True,
-            result_path="$.training",
-        )
-        retry_throttling(check, ["Lambda.TooManyRequestsException"])
-        finished = sfn.Choice(self, "TrainingFinished?")
-        running = sfn.Condition.or_(
-            sfn.Condition.string_equals("$.training.TrainingJobStatus", "InProgress"),
-            sfn.Condition.string_equals("$.training.TrainingJobStatus", "Stopping"),
-        )
-        # Describe first, wait only while running: a job that ends quickly costs no idle minute.
-        wait.next(describe)
-        body = name_job.next(create).next(describe).next(finished.when(running, wait).otherwise(check))
-        self.state = sfn.Parallel(
-            self,
-            "SpotTraining",
-            comment="Managed spot training; capacity failures start a new job from the same checkpoints",
-            output_path="$[0]",
-        )
-        self.state.branch(body)
-        self.state.add_retry(
-            errors=[SpotCapacityError.__name__],
-            interval=capacity_retry_interval,
-            max_attempts=capacity_retry_attempts,
-            backoff_rate=capacity_retry_backoff,
+            job_name=JsonPath("$.attempt.jobName"),
+            training_data_uri=JsonPath("$.lock.training_data_uri"),
+            checkpoint_uri=JsonPath("$.lock.checkpoint_uri"),
+            output_uri=JsonPath("$.lock.output_uri"),
+            tags={"mlplatform:model": model_name, "mlplatform:run": JsonPath("$.lock.run_id")},
         )
 
     def _grant_training_role(self, bucket: s3.IBucket, key: kms.IKey, image_uri: str, in_vpc: bool) -> None:
