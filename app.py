@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import sys
 
-import aws_cdk as cdk
+from stacks.jsii_node import configure_jsii_node
 
-from stacks.assembly_merge import AssemblyMergeError
-from stacks.config import ConfigError, load_config
-from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize
+# Before aws_cdk is imported: that starts jsii's Node process (see stacks/jsii_node.py).
+configure_jsii_node()
+
+import aws_cdk as cdk  # noqa: E402
+
+from stacks.assembly_merge import AssemblyMergeError  # noqa: E402
+from stacks.config import ConfigError, load_config  # noqa: E402
+from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize  # noqa: E402
 
 
 def main() -> int:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 CASE = """
 import json, sys
+from stacks.jsii_node import configure_jsii_node
+configure_jsii_node()  # as app.py does, before aws_cdk starts jsii's Node
 from stacks.app_builder import SKIP_BUNDLING
 from stacks.config import load_config
 from stacks.config.scaling import with_model_copies

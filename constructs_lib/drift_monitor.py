@@ -159,6 +159,7 @@ class DriftMonitor(Construct):
         self.state_machine: sfn.StateMachine | None = None
         self.functions: list[PlatformFunction] = []
         self._shared = shared_functions
+        self._key_grants = shared_functions.key_grants if shared_functions is not None else {}
         if shared_functions is not None:
             shared = shared_functions.drift
             self._grant_data_read(shared.role, data_bucket)
@@ -342,6 +343,11 @@ class DriftMonitor(Construct):
         )
 
     def _kms(self, role: iam.IRole, bucket: s3.IBucket, *actions: str) -> None:
+        # Monitors sharing a role grant the same key use again and again: once is enough.
+        grant = (id(role), id(bucket), actions)
+        if grant in self._key_grants:
+            return
+        self._key_grants[grant] = (role, bucket)  # held, so that the ids stay theirs
         key = bucket.encryption_key
         if key is not None:
             key.grant(role, *actions)

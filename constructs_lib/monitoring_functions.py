@@ -55,6 +55,8 @@ class MonitoringFunctions(Construct):
         self._performance_memory_size = performance_memory_size
         self._timeout = timeout or cdk.Duration.minutes(15)
         self.alarms: list[cloudwatch.Alarm] = []
+        #: Key grants the monitors already made to the shared roles (see DriftMonitor._kms).
+        self.key_grants: dict[tuple[int, int, tuple[str, ...]], tuple[object, object]] = {}
         self.drift = PlatformFunction(
             self,
             "Drift",

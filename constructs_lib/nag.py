@@ -74,7 +74,14 @@ def flatten_reference(scope: IConstruct, value: object) -> str:
     Works for values of `scope`'s own stack and for literals; a value imported from another
     stack flattens to its export name, so pass cross-stack resources by literal name instead.
     """
+    if isinstance(value, str) and not _has_token(value):
+        return _flatten(value)  # nothing to resolve: no round trip to jsii
     return _flatten(cdk.Stack.of(scope).resolve(value))
+
+
+def _has_token(value: str) -> bool:
+    # How jsii hands CDK string tokens to Python: "${Token[...]}" markers inside the string.
+    return "${Token[" in value
 
 
 def _flatten(node: object) -> str:

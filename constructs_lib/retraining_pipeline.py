@@ -34,6 +34,7 @@ each step (and its versions), CreateTrainingJob/AddTags/DescribeTrainingJob on t
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -238,6 +239,11 @@ class RetrainingSteps(Construct):
 
     def role(self, step: str) -> iam.IRole:
         return self.functions[step].role
+
+    @functools.cached_property
+    def function_arns(self) -> dict[str, str]:
+        """Each step's function ARN, read once for all the stack's pipelines."""
+        return {step: fn.function.function_arn for step, fn in self.functions.items()}
 
     def function(self, step: str) -> lambda_.IFunction:
         return self.functions[step].function
@@ -497,7 +503,7 @@ class RetrainingPipeline(Construct):
         self.run = RetrainingRun(
             model_name=model_name,
             partition=cdk.Aws.PARTITION,
-            steps=StepArns(**{field: fn(step).function_arn for field, step in _STEP_FIELDS.items()}),
+            steps=StepArns(**{field: self.steps.function_arns[step] for field, step in _STEP_FIELDS.items()}),
             artifact_bucket=artifact_bucket.bucket_name,
             training_request=self.training.request,
             model_package_group=group_name,

@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.model_endpoint import SAGEMAKER_VPC_ACTIONS
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, flatten_reference
 from lambdas.common.asl import JsonPath
 from lambdas.common.errors import InputError
 from lambdas.training.run_naming import ARTIFACT_PREFIX
@@ -41,22 +41,7 @@ _ECR_IMAGE = re.compile(
 def nag_finding(scope: Construct, value: str) -> str:
     """How cdk-nag spells a (possibly tokenised) ARN in an IAM5 finding, e.g.
     ``arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/*``."""
-
-    def render(node: object) -> str:
-        if isinstance(node, str):
-            return node
-        if isinstance(node, dict):
-            if "Ref" in node:
-                return f"<{node['Ref']}>"
-            if "Fn::GetAtt" in node:
-                logical_id, attribute = node["Fn::GetAtt"]
-                return f"<{logical_id}.{attribute}>"
-            if "Fn::Join" in node:
-                separator, parts = node["Fn::Join"]
-                return str(separator).join(render(p) for p in parts)
-        return str(node)
-
-    return render(cdk.Stack.of(scope).resolve(value))
+    return flatten_reference(scope, value)
 
 
 def grant_key_use(key: kms.IKey, principal: iam.IGrantable) -> None:

@@ -47,6 +47,8 @@ class MonitoringStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        # Imported once here: every monitor of the shard uses the same three buckets.
+        self.buckets = {p: foundation.bucket_for(self, p) for p in ("artifacts", "datacapture", "reports")}
         self.drift: dict[str, DriftMonitor] = {}
         self.experiments: dict[str, AbExperiment] = {}
         # One drift and one performance function for the shard, not one of each per model.
@@ -73,9 +75,7 @@ class MonitoringStack(cdk.Stack):
     def _cost_and_budgets(
         self, config: PlatformConfig, environment: str, foundation: FoundationStack
     ) -> None:
-        capture = foundation.bucket_for(self, "datacapture")
-        reports = foundation.bucket_for(self, "reports")
-        artifacts = foundation.bucket_for(self, "artifacts")
+        capture, reports, artifacts = (self.buckets[p] for p in ("datacapture", "reports", "artifacts"))
         self.cost = CostMonitor(
             self,
             "Cost",
@@ -120,11 +120,11 @@ class MonitoringStack(cdk.Stack):
             self,
             f"Drift-{model.name}",
             model_name=model.name,
-            baseline_bucket=foundation.bucket_for(self, "artifacts"),
+            baseline_bucket=self.buckets["artifacts"],
             baseline_key=f"baselines/{model.name}/profile.json",
-            data_bucket=foundation.bucket_for(self, "datacapture"),
+            data_bucket=self.buckets["datacapture"],
             data_prefix=f"datacapture/{model.name}/{endpoint_name(config, environment, model)}/",
-            results_bucket=foundation.bucket_for(self, "reports"),
+            results_bucket=self.buckets["reports"],
             results_prefix=f"drift/{model.name}/",
             key=foundation.data_key,
             schedule=events.Schedule.expression(monitoring.drift_schedule),
@@ -132,7 +132,7 @@ class MonitoringStack(cdk.Stack):
             alarm_topic=foundation.alarm_topic,
             endpoint_name=endpoint_name(config, environment, model),
             variant_names=[v.name for v in model.serving.variants],
-            labels_bucket=foundation.bucket_for(self, "reports"),
+            labels_bucket=self.buckets["reports"],
             labels_prefix=f"labels/{model.name}/",
             shared_functions=self.shared_functions,
         )
@@ -162,8 +162,8 @@ class MonitoringStack(cdk.Stack):
                 )
                 for m in experiment.metrics
             ],
-            results_bucket=foundation.bucket_for(self, "reports"),
-            outcomes_bucket=foundation.bucket_for(self, "reports"),
+            results_bucket=self.buckets["reports"],
+            outcomes_bucket=self.buckets["reports"],
             key=foundation.data_key,
             shared_analysis=self.shared_analysis,
             cadence=cadence_from_rate(experiment.schedule),

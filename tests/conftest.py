@@ -23,6 +23,11 @@ if (_VENV_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(s
     os.environ["PATH"] = f"{_VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
+# The same Node settings as app.py (before any test module imports aws_cdk).
+from stacks.jsii_node import configure_jsii_node  # noqa: E402
+
+configure_jsii_node()
+
 
 def cdk_json_context(extra: Mapping[str, Any]) -> dict[str, Any]:
     """cdk.json's context (the feature flags `cdk synth` runs with) plus `extra`."""
