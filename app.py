@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import sys
 
+from stacks.assembly_merge import AssemblyMergeError
+from stacks.cli_context import ContextError, cli_context
+from stacks.config import ConfigError, load_config
 from stacks.jsii_node import configure_jsii_node
-
-# Before aws_cdk is imported: that starts jsii's Node process (see stacks/jsii_node.py).
-configure_jsii_node()
-
-import aws_cdk as cdk  # noqa: E402
-
-from stacks.assembly_merge import AssemblyMergeError  # noqa: E402
-from stacks.config import ConfigError, load_config  # noqa: E402
-from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize  # noqa: E402
+from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize
 
 
 def main() -> int:
-    # The context is read from a throwaway App so the real one can be built with the config.
-    context = cdk.App().node
-    config_path = context.try_get_context("config") or "config/default.yaml"
+    # Nothing here imports aws_cdk: synthesize() starts the synth workers first and only then
+    # starts this process's own jsii Node, so that their start-ups overlap.
+    configure_jsii_node()
+    try:
+        context = cli_context()
+    except ContextError as error:
+        print(f"context error: {error}", file=sys.stderr)
+        return 1
+    config_path = context.get("config") or "config/default.yaml"
     try:
         config = load_config(config_path)
     except ConfigError as error:
@@ -33,7 +34,7 @@ def main() -> int:
             print(f"config error: {line}", file=sys.stderr)
         return 1
     try:
-        workers = parse_workers(context.try_get_context(WORKERS_CONTEXT))
+        workers = parse_workers(context.get(WORKERS_CONTEXT))
     except ValueError as error:
         print(f"context error: {error}", file=sys.stderr)
         return 1

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.shared_schedules import SharedSchedules
 from lambdas.ab_analysis.event import ExperimentConfig
 from lambdas.common.monitor_event import MONITOR_KEY
 
@@ -132,14 +133,19 @@ class ExperimentAnalysis(Construct):
     """The analysis function and decisions table that the `AbExperiment`s of a stack share.
 
     Looks still run one at a time (reserved concurrency 1): a look takes seconds, and the
-    schedules' events wait in Lambda's queue for their turn. Exposes `analysis`, `function`
-    and `table`; each experiment adds its endpoint to ENDPOINT_NAMES and its grants to the role.
+    schedules' events wait in Lambda's queue for their turn. Exposes `analysis`, `function`,
+    `table` and `schedules` (the experiments on one cadence share rules, five targets each);
+    each experiment adds its endpoint to ENDPOINT_NAMES and its grants to the role.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self.key = key
         self.table = _decisions_table(self, key)
+        #: The experiments' looks: rules shared by the experiments on the same cadence.
+        self.schedules = SharedSchedules(
+            self, "Schedules", description="Scheduled looks at this stack's experiments"
+        )
         self.endpoint_names: list[str] = []
         self.analysis = _analysis_function(
             self,
@@ -253,26 +259,29 @@ class AbExperiment(Construct):
         self.function = self.analysis.function
         self._grant(results_bucket, outcomes_bucket, key, results_prefix, outcomes_prefix)
 
-        self.rule = events.Rule(
-            self,
-            "Schedule",
-            description=f"Scheduled look at A/B experiment {experiment_id}",
-            schedule=events.Schedule.rate(cadence),
+        target = targets.LambdaFunction(
+            self.function,
+            event=events.RuleTargetInput.from_object(
+                {
+                    "time": events.EventField.time,
+                    "experiment": self.experiment.model_dump(mode="json"),
+                    **({MONITOR_KEY: locations} if locations else {}),
+                }
+            ),
+            retry_attempts=2,
+            max_event_age=cdk.Duration.minutes(30),
         )
-        self.rule.add_target(
-            targets.LambdaFunction(
-                self.function,
-                event=events.RuleTargetInput.from_object(
-                    {
-                        "time": events.EventField.time,
-                        "experiment": self.experiment.model_dump(mode="json"),
-                        **({MONITOR_KEY: locations} if locations else {}),
-                    }
-                ),
-                retry_attempts=2,
-                max_event_age=cdk.Duration.minutes(30),
+        schedule = events.Schedule.rate(cadence)
+        if shared_analysis is not None:
+            self.rule = shared_analysis.schedules.add(schedule, target)
+        else:
+            self.rule = events.Rule(
+                self,
+                "Schedule",
+                description=f"Scheduled look at A/B experiment {experiment_id}",
+                schedule=schedule,
+                targets=[target],
             )
-        )
 
     @staticmethod
     def _validated(**values: Any) -> ExperimentConfig:

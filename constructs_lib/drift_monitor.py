@@ -17,8 +17,8 @@ of its own results prefix; writes to its results prefix; PutEvents on the bus.
 
 With `shared_functions` (a `MonitoringFunctions` of the stack) the single-process drift check
 and the performance check run in the stack's shared functions instead of functions of their
-own: the schedules send the model's settings in the event, and the monitor adds its model's
-grants to the shared roles.
+own: the model's targets on the stack's shared schedule rules send its settings in the event,
+and the monitor adds its model's grants to the shared roles.
 """
 
 from __future__ import annotations
@@ -220,13 +220,17 @@ class DriftMonitor(Construct):
             self._grant_events(single.role)
             self.function = single.function
             target = targets.LambdaFunction(single.function, retry_attempts=2)
-        self.rule = events.Rule(
-            self,
-            "Schedule",
-            schedule=schedule or events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[target],
-            description=f"Scheduled drift check of {model_name}",
-        )
+        schedule = schedule or events.Schedule.rate(cdk.Duration.days(1))
+        if shared_functions is not None:
+            self.rule = shared_functions.schedules.add(schedule, target)
+        else:
+            self.rule = events.Rule(
+                self,
+                "Schedule",
+                schedule=schedule,
+                targets=[target],
+                description=f"Scheduled drift check of {model_name}",
+            )
 
         self.drift_alarm = self.metric_drift_detected().create_alarm(
             self,
@@ -249,6 +253,7 @@ class DriftMonitor(Construct):
         self.alarms = [self.drift_alarm, self.failure_alarm]
 
         self.performance_function: PlatformFunction | None = None
+        self.performance_rule: events.Rule | None = None
         self.auc_alarm: cloudwatch.Alarm | None = None
         if labels_bucket is not None:
             self._performance(
@@ -559,13 +564,18 @@ class DriftMonitor(Construct):
             "Reads dated ground-truth label files and writes dated performance results under fixed prefixes only.",
             resources=[label_objects, results],
         )
-        events.Rule(
-            self,
-            "PerformanceSchedule",
-            schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[targets.LambdaFunction(fn.function, event=event, retry_attempts=2)],
-            description=f"Daily performance check of {self.model_name}",
-        )
+        daily = events.Schedule.rate(cdk.Duration.days(1))
+        performance_target = targets.LambdaFunction(fn.function, event=event, retry_attempts=2)
+        if self._shared is not None:
+            self.performance_rule = self._shared.schedules.add(daily, performance_target)
+        else:
+            self.performance_rule = events.Rule(
+                self,
+                "PerformanceSchedule",
+                schedule=daily,
+                targets=[performance_target],
+                description=f"Daily performance check of {self.model_name}",
+            )
         if auc_alarm_threshold is not None:
             self.auc_alarm = self.metric_performance("AUC").create_alarm(
                 self,

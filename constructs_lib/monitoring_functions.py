@@ -8,6 +8,9 @@ instead send their model's settings in each scheduled event (``{"time", "monitor
 `lambdas.common.monitor_event`) and add their own model's reads and writes to the shared
 roles, so the functions reach the data of the stack's monitors and nothing else.
 
+Their schedules are shared too (`SharedSchedules`): the models on one schedule share rules, up
+to five targets each, instead of a rule (and a Lambda permission) per model and check.
+
 A model's failures (bad settings, a missing baseline, any error the handler sees) count in
 its own DriftRunErrors / PerformanceRunErrors metric and alarm. What no handler can count,
 a timeout or a crash, fails the shared function: each function has one alarm for that.
@@ -24,6 +27,7 @@ from constructs import Construct
 
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
+from constructs_lib.shared_schedules import SharedSchedules
 
 DRIFT_NAMESPACE = "MLPlatform/Drift"
 PERFORMANCE_NAMESPACE = "MLPlatform/ModelPerformance"
@@ -34,8 +38,8 @@ PERFORMANCE_HANDLER = "lambdas.model_monitoring.handler.handler"
 class MonitoringFunctions(Construct):
     """One drift function, and on first use one performance function, for a stack's monitors.
 
-    Exposes `drift`, `performance` (created when a monitor first asks for it) and `alarms`
-    (one per function, on its Errors metric: timeouts and crashes).
+    Exposes `drift`, `performance` (created when a monitor first asks for it), `schedules`
+    and `alarms` (one per function, on its Errors metric: timeouts and crashes).
     """
 
     def __init__(
@@ -55,6 +59,10 @@ class MonitoringFunctions(Construct):
         self._performance_memory_size = performance_memory_size
         self._timeout = timeout or cdk.Duration.minutes(15)
         self.alarms: list[cloudwatch.Alarm] = []
+        #: The monitors' schedules: rules shared by the models on the same schedule.
+        self.schedules = SharedSchedules(
+            self, "Schedules", description="Scheduled drift and performance checks of this stack's models"
+        )
         #: Key grants the monitors already made to the shared roles (see DriftMonitor._kms).
         self.key_grants: dict[tuple[int, int, tuple[str, ...]], tuple[object, object]] = {}
         self.drift = PlatformFunction(

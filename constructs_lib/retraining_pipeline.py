@@ -40,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -123,6 +124,17 @@ _STEP_FIELDS = {
 }
 
 
+@jsii.implements(cdk.IStableAnyProducer)
+class _Listed:
+    """A list that a construct keeps adding to, rendered as it is at synth time."""
+
+    def __init__(self, items: list[dict[str, str]]) -> None:
+        self._items = items
+
+    def produce(self) -> Any:
+        return list(self._items)
+
+
 class RetrainingSteps(Construct):
     """The Lambda steps and lock table that every retraining pipeline of a stack shares.
 
@@ -142,6 +154,9 @@ class RetrainingSteps(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.lock_table = lock_table or self._create_lock_table(key)
+        self._decision_rule: events.Rule | None = None
+        self._abort_rule: events.Rule | None = None
+        self._aborted_models: list[dict[str, str]] = []
         stack = cdk.Stack.of(self)
         #: EventBridge starts every pipeline's runs with this role (one StartExecution grant each).
         self.events_role = iam.Role(
@@ -239,6 +254,65 @@ class RetrainingSteps(Construct):
 
     def role(self, step: str) -> iam.IRole:
         return self.functions[step].role
+
+    def on_run_aborted(self, state_machine: sfn.IStateMachine, model_name: str) -> events.Rule:
+        """The rule that stops the training jobs and releases the lock of an aborted or
+        timed-out run of `state_machine` (one rule for the stack's pipelines, as above)."""
+        arn = state_machine.state_machine_arn
+        self._aborted_models.append({"state_machine": arn, "model": model_name})
+        pattern: dict[str, Any] = {
+            "source": ["aws.states"],
+            "detail_type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [arn]},
+        }
+        if self._abort_rule is None:
+            self._abort_rule = events.Rule(
+                self,
+                "OnRunAborted",
+                description="Stop training and release the lock of aborted or timed-out retraining runs",
+                event_pattern=events.EventPattern(**pattern),
+                targets=[
+                    targets.LambdaFunction(
+                        self.function("ReleaseLock"),
+                        event=events.RuleTargetInput.from_object(
+                            {
+                                "execution": events.EventField.from_path("$.detail.executionArn"),
+                                "state_machine": events.EventField.from_path("$.detail.stateMachineArn"),
+                                # Read when the template is written: every pipeline is in by then.
+                                "models": cdk.Lazy.any(_Listed(self._aborted_models)),
+                                "stop_training_jobs": True,
+                            }
+                        ),
+                    )
+                ],
+            )
+        else:
+            self._abort_rule.add_event_pattern(**pattern)
+        return self._abort_rule
+
+    def on_package_decision(self, model_package_group_name: str) -> events.Rule:
+        """The rule that resumes runs waiting for a decision on a package of this group.
+
+        One rule for all the stack's pipelines, its pattern listing their groups: a rule per
+        pipeline would count against the event bus's rule quota for no gain.
+        """
+        pattern: dict[str, Any] = {
+            "source": ["aws.sagemaker"],
+            "detail_type": ["SageMaker Model Package State Change"],
+            "detail": {"ModelPackageGroupName": [model_package_group_name]},
+        }
+        if self._decision_rule is None:
+            self._decision_rule = events.Rule(
+                self,
+                "OnPackageDecision",
+                description="Resume retraining runs waiting for a model package decision",
+                event_pattern=events.EventPattern(**pattern),
+                targets=[targets.LambdaFunction(self.function("ApprovalCallback"))],
+            )
+        else:
+            # Merged into the pattern: the group names add up to one list.
+            self._decision_rule.add_event_pattern(**pattern)
+        return self._decision_rule
 
     @functools.cached_property
     def function_arns(self) -> dict[str, str]:
@@ -472,7 +546,6 @@ class RetrainingPipeline(Construct):
         )
         group_name = self.model_package_group.model_package_group_name
         assert group_name is not None
-        fn = self.steps.function
         self.training = SpotTrainingStep(
             self,
             "Training",
@@ -622,43 +695,9 @@ class RetrainingPipeline(Construct):
                     )
                 ],
             )
-        self.approval_rule = events.Rule(
-            self,
-            "OnPackageDecision",
-            description=f"Resume {model_name} runs waiting for a model package decision",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker Model Package State Change"],
-                detail={"ModelPackageGroupName": [group_name]},
-            ),
-            targets=[targets.LambdaFunction(fn("ApprovalCallback"))],
-        )
+        self.approval_rule = self.steps.on_package_decision(group_name)
         # An aborted or timed-out execution runs no Catch: clean up after it from outside.
-        self.abort_rule = events.Rule(
-            self,
-            "OnRunAborted",
-            description=f"Stop training and release the lock of an aborted {model_name} run",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={
-                    "status": ["ABORTED", "TIMED_OUT"],
-                    "stateMachineArn": [self.state_machine.state_machine_arn],
-                },
-            ),
-            targets=[
-                targets.LambdaFunction(
-                    fn("ReleaseLock"),
-                    event=events.RuleTargetInput.from_object(
-                        {
-                            "model": model_name,
-                            "execution": events.EventField.from_path("$.detail.executionArn"),
-                            "stop_training_jobs": True,
-                        }
-                    ),
-                )
-            ],
-        )
+        self.abort_rule = self.steps.on_run_aborted(self.state_machine, model_name)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

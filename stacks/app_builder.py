@@ -8,12 +8,12 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.cli_context import SKIP_BUNDLING
 from stacks.config.models import PlatformConfig
 from stacks.platform_stage import PlatformStage
 from stacks.stack_layout import SynthPart
 
-#: Context that skips asset bundling: structural tests and benches need templates, not bundles.
-SKIP_BUNDLING: Mapping[str, Any] = {"aws:cdk:bundling-stacks": []}
+__all__ = ["SKIP_BUNDLING", "build_app"]
 
 
 def build_app(

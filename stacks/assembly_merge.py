@@ -184,4 +184,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, data: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    # tree.json runs to tens of MB for a large platform: indenting it makes json use its
+    # pure-Python encoder, which took seconds; compact goes through the C encoder.
+    text = json.dumps(data, separators=(",", ":")) if path.name == TREE else json.dumps(data, indent=2)
+    path.write_text(text, encoding="utf-8")

@@ -9,6 +9,9 @@ other share; the workers' cloud assemblies are then merged into this one's
 
 Small configs synthesize in one process: a worker costs a jsii start-up and a second build of
 the unsharded stacks, which only pays off once there are many shards.
+
+This module does not import aws_cdk (`stacks.app_builder` is imported where it is used): the
+workers are started first, so that their jsii start-up overlaps this process's own.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from stacks.app_builder import build_app
 from stacks.assembly_merge import merge_assemblies
 from stacks.config.loader import parse_config
 from stacks.config.models import PlatformConfig
@@ -85,6 +87,8 @@ def synthesize(
     """Synthesize the whole platform into one cloud assembly and return its directory."""
     count = worker_count(config, workers)
     if count == 1:
+        from stacks.app_builder import build_app
+
         app, _ = build_app(config, outdir=outdir, nag=nag, context=context)
         return Path(app.synth().directory)
 
@@ -103,6 +107,9 @@ def synthesize(
             for index, part in enumerate(parts, start=1)
         ]
         try:
+            # Imported only now: importing aws_cdk starts this process's jsii Node.
+            from stacks.app_builder import build_app
+
             app, _ = build_app(config, outdir=outdir, nag=nag, context=context, part=SynthPart(0, count))
             target = Path(app.synth().directory)
         except BaseException:
@@ -134,6 +141,8 @@ def worker_command(job: Path, part: SynthPart, outdir: Path) -> list[str]:
 
 
 def _run_worker(job_path: str, index: str, count: str, outdir: str) -> int:
+    from stacks.app_builder import build_app
+
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     config = parse_config(job["config"], source=job_path)
     app, _ = build_app(

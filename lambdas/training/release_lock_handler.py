@@ -1,7 +1,9 @@
 """Last step of every path: stop what this run started (on failure) and release the lock.
 
 Also the target of the rule on aborted / timed-out executions, which end without running
-any state of their own.
+any state of their own. That rule serves every pipeline of a stack, so instead of `model` it
+sends the execution's `state_machine` and the `models` of the stack's state machines, and the
+model is the one whose state machine the run belongs to.
 """
 
 from __future__ import annotations
@@ -12,18 +14,38 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from lambdas.training.acquire_lock_handler import lock_key
 from lambdas.training.run_naming import job_name_pattern, sanitize_name
 from lambdas.training.runtime import client, logger, setting, tracer
 
 
-class ReleaseRequest(BaseModel):
+class StateMachineModel(BaseModel):
+    state_machine: str = Field(min_length=1)
     model: str = Field(min_length=1)
+
+
+class ReleaseRequest(BaseModel):
+    model: str = ""
     execution: str = Field(min_length=1)
     job_prefix: str | None = None
     stop_training_jobs: bool = False
+    state_machine: str | None = None
+    models: list[StateMachineModel] = []
+
+    @model_validator(mode="after")
+    def _model_of_the_run(self) -> ReleaseRequest:
+        if self.model:
+            return self
+        owners = [m.model for m in self.models if m.state_machine == self.state_machine]
+        if not owners:
+            raise ValueError(
+                f"model: not given, and state machine {self.state_machine!r} is none of the pipelines' "
+                f"{[m.state_machine for m in self.models]}"
+            )
+        self.model = owners[0]
+        return self
 
 
 def _stop_running_jobs(name_contains: str, belongs: Callable[[str], bool]) -> list[str]:

@@ -72,12 +72,21 @@ def test_one_function_and_one_table_serve_every_experiment(built):
 def _events(template: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for rule in _of_type(template, "AWS::Events::Rule").values():
-        (target,) = rule["Properties"]["Targets"]
-        body = target["InputTransformer"]["InputTemplate"]
-        if isinstance(body, dict):
-            body = "".join(p if isinstance(p, str) else "bucket" for p in body["Fn::Join"][1])
-        out.append(json.loads(body.replace("<time>", '"2026-05-02T10:00:00Z"')))
+        for target in rule["Properties"]["Targets"]:
+            body = target["InputTransformer"]["InputTemplate"]
+            if isinstance(body, dict):
+                body = "".join(p if isinstance(p, str) else "bucket" for p in body["Fn::Join"][1])
+            out.append(json.loads(body.replace("<time>", '"2026-05-02T10:00:00Z"')))
     return out
+
+
+def test_experiments_on_one_cadence_share_a_rule(built):
+    template = built[0]
+    (rule,) = _of_type(template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    assert len(rule["Properties"]["Targets"]) == len(ENDPOINTS)
+    assert sorted(e["experiment"]["experiment_id"] for e in _events(template)) == sorted(ENDPOINTS)
+    assert len(_of_type(template, "AWS::Lambda::Permission")) == 1
 
 
 def test_each_experiment_adds_only_its_own_endpoint_and_prefixes(built):

@@ -179,3 +179,34 @@ def test_shared_functions_do_not_run_distributed_checks():
             distributed=True,
             shared_functions=MonitoringFunctions(stack, "Shared", key=key),
         )
+
+
+def test_models_on_one_schedule_share_rules_of_five_targets(built):
+    template, _, _ = built
+    rules = _of_type(template, "AWS::Events::Rule")
+    # Three drift checks and two performance checks, all daily: one rule, five targets.
+    assert [len(r["Properties"]["Targets"]) for r in rules.values()] == [5]
+    (rule,) = rules.values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 day)"
+    # A function may be invoked by a rule once, whatever the number of its targets there.
+    assert len(_of_type(template, "AWS::Lambda::Permission")) == 2
+
+
+def test_shared_schedules_open_a_new_rule_per_expression_and_every_five_targets():
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+    from aws_cdk import aws_sqs as sqs
+
+    from constructs_lib.shared_schedules import SharedSchedules
+
+    stack = cdk.Stack(cdk.App(), "S")
+    queue = sqs.Queue(stack, "Q", enforce_ssl=True)
+    schedules = SharedSchedules(stack, "Schedules", description="test")
+    daily, hourly = events.Schedule.rate(cdk.Duration.days(1)), events.Schedule.rate(cdk.Duration.hours(1))
+    used = [schedules.add(daily, targets.SqsQueue(queue)) for _ in range(7)]
+    used.append(schedules.add(hourly, targets.SqsQueue(queue)))
+    assert [used.index(rule) for rule in used] == [0, 0, 0, 0, 0, 5, 5, 7]
+    rules = Template.from_stack(stack).find_resources("AWS::Events::Rule")
+    assert sorted(
+        (r["Properties"]["ScheduleExpression"], len(r["Properties"]["Targets"])) for r in rules.values()
+    ) == [("rate(1 day)", 2), ("rate(1 day)", 5), ("rate(1 hour)", 1)]

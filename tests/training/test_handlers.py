@@ -412,3 +412,19 @@ def test_release_after_abort_stops_only_this_models_running_jobs(
     )
     assert result == {"released": True, "stopped_jobs": ["fraud-20240501T120000-0a1b2c3d"]}
     assert stopped == ["fraud-20240501T120000-0a1b2c3d"]
+
+
+def test_release_from_the_shared_abort_rule_finds_the_model_by_state_machine(
+    table: str, context: FakeContext
+) -> None:
+    assert acquire(context, "arn:exec-7", {"model": "fraud"})["acquired"]
+    models = [
+        {"state_machine": "arn:states:churn-sm", "model": "churn"},
+        {"state_machine": "arn:states:fraud-sm", "model": "fraud"},
+    ]
+    # The shared rule's event: no model, the run's state machine and the stack's pipelines.
+    result = release_lock_handler.handler(
+        {"execution": "arn:exec-7", "state_machine": "arn:states:fraud-sm", "models": models}, context
+    )
+    assert result == {"released": True, "stopped_jobs": []}
+    assert "Item" not in boto3.client("dynamodb").get_item(TableName=TABLE, Key={"pk": {"S": "lock#fraud"}})

@@ -16,6 +16,7 @@ from moto import mock_aws
 from lambdas.common.errors import InputError
 from lambdas.drift import serialization as drift_serialization
 from lambdas.feature_store import athena_handler
+from lambdas.training.release_lock_handler import ReleaseRequest
 from lambdas.training.runtime import reset_clients
 
 from .pipeline_app import CARD_ACTIVITY, GLUE_DATABASE, TRAINING_SET_REQUEST, build_stack, template_json
@@ -459,18 +460,48 @@ def test_drift_rule_matches_only_this_models_drift_event(template: dict[str, Any
     } in patterns
 
 
-def test_aborted_or_timed_out_runs_are_cleaned_up_by_rule(template: dict[str, Any]) -> None:
+def test_aborted_or_timed_out_runs_are_cleaned_up_by_one_rule_for_all_pipelines(
+    template: dict[str, Any],
+) -> None:
     rules = [
         r["Properties"]
         for r in resources_of(template, "AWS::Events::Rule").values()
         if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
     ]
-    assert len(rules) == 2  # one per pipeline
-    pattern = rules[0]["EventPattern"]
+    (rule,) = rules  # one for the stack's pipelines: the event bus's rule quota is per account
+    pattern = rule["EventPattern"]
     assert pattern["detail"]["status"] == ["ABORTED", "TIMED_OUT"]
-    [target] = rules[0]["Targets"]
+    machines = {
+        logical_id: name
+        for logical_id in resources_of(template, "AWS::StepFunctions::StateMachine")
+        for name in ("fraud", "churn")
+        if logical_id.lower().startswith(name)
+    }
+    assert sorted(json.dumps(arn) for arn in pattern["detail"]["stateMachineArn"]) == sorted(
+        json.dumps({"Ref": logical_id}) for logical_id in machines
+    )
+    [target] = rule["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainingStepsReleaseLock")
-    assert '"stop_training_jobs":true' in target["InputTransformer"]["InputTemplate"]
+    parts = target["InputTransformer"]["InputTemplate"]["Fn::Join"][1]
+    body = "".join(p if isinstance(p, str) else f"arn:states:{p['Ref']}" for p in parts)
+    # What the release step receives when each pipeline's run is aborted.
+    for logical_id, model in machines.items():
+        event = body.replace("<detail-executionArn>", '"arn:exec-1"').replace(
+            "<detail-stateMachineArn>", f'"arn:states:{logical_id}"'
+        )
+        request = ReleaseRequest.model_validate(json.loads(event))
+        assert (request.model, request.execution, request.stop_training_jobs) == (model, "arn:exec-1", True)
+
+
+def test_a_release_for_an_unknown_state_machine_names_the_field() -> None:
+    with pytest.raises(ValueError, match="model: not given, and state machine 'arn:other'"):
+        ReleaseRequest.model_validate(
+            {
+                "execution": "arn:exec-1",
+                "state_machine": "arn:other",
+                "models": [{"state_machine": "arn:sm-1", "model": "fraud"}],
+            }
+        )
 
 
 # ------------------------------------------------------------------------- bad props
@@ -543,3 +574,19 @@ def test_pipelines_share_one_events_role_that_starts_only_their_state_machines(
         json.dumps({"Ref": logical_id})
         for logical_id in resources_of(template, "AWS::StepFunctions::StateMachine")
     }
+
+
+def test_one_package_decision_rule_lists_every_pipelines_group(template: dict[str, Any]) -> None:
+    decisions = [
+        rule["Properties"]
+        for rule in resources_of(template, "AWS::Events::Rule").values()
+        if rule["Properties"].get("EventPattern", {}).get("source") == ["aws.sagemaker"]
+    ]
+    (rule,) = decisions
+    assert rule["EventPattern"]["detail-type"] == ["SageMaker Model Package State Change"]
+    assert sorted(rule["EventPattern"]["detail"]["ModelPackageGroupName"]) == [
+        "churn-retraining",
+        "fraud-retraining",
+    ]
+    [target] = rule["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainingStepsApprovalCallback")
