@@ -14,7 +14,13 @@ from stacks.assembly_merge import AssemblyMergeError
 from stacks.cli_context import ContextError, cli_context
 from stacks.config import ConfigError, load_config
 from stacks.jsii_node import configure_jsii_node
-from stacks.parallel_synth import WORKERS_CONTEXT, SynthWorkerError, parse_workers, synthesize
+from stacks.parallel_synth import (
+    WORKERS_CONTEXT,
+    StackTooLargeError,
+    SynthWorkerError,
+    parse_workers,
+    synthesize,
+)
 
 
 def main() -> int:
@@ -40,7 +46,7 @@ def main() -> int:
         return 1
     try:
         synthesize(config, workers=workers)
-    except (SynthWorkerError, AssemblyMergeError) as error:
+    except (SynthWorkerError, AssemblyMergeError, StackTooLargeError) as error:
         print(f"synth error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,36 @@ MAX_WORKERS = 4
 
 class SynthWorkerError(Exception):
     """A synth worker process failed; its own error output has already been printed."""
+
+
+class StackTooLargeError(Exception):
+    """A stack would hold more resources than CloudFormation allows: its shards are too big."""
+
+
+_TOO_MANY = re.compile(r"TooManyResourcesInStack: Number of resources in stack '([^']+)': (\d+)")
+_SHARD_SETTING = {
+    "Serving": "models_per_serving_stack",
+    "Training": "models_per_training_stack",
+    "Monitoring": "models_per_monitoring_stack",
+}
+
+
+def _synth(app: Any) -> Path:
+    """`app.synth()`, with CDK's resource-count failure turned into a line that names the fix."""
+    try:
+        return Path(app.synth().directory)
+    except RuntimeError as error:
+        found = _TOO_MANY.search(str(error))
+        if not found:
+            raise
+        stack, count = found.group(1), found.group(2)
+        kind = stack.rsplit("/", 1)[-1].split("-", 1)[0]
+        setting = _SHARD_SETTING.get(kind)
+        fix = f"lower sharding.{setting} in the config" if setting else "split the stack"
+        raise StackTooLargeError(
+            f"stack {stack} would hold {count} resources, more than CloudFormation's 500: {fix} "
+            "(models with many variants need smaller shards)"
+        ) from None
 
 
 def available_cores() -> int:
@@ -90,7 +121,7 @@ def synthesize(
         from stacks.app_builder import build_app
 
         app, _ = build_app(config, outdir=outdir, nag=nag, context=context)
-        return Path(app.synth().directory)
+        return _synth(app)
 
     scratch = Path(tempfile.mkdtemp(prefix="mlplatform-synth-"))
     try:
@@ -111,7 +142,7 @@ def synthesize(
             from stacks.app_builder import build_app
 
             app, _ = build_app(config, outdir=outdir, nag=nag, context=context, part=SynthPart(0, count))
-            target = Path(app.synth().directory)
+            target = _synth(app)
         except BaseException:
             for process in processes:
                 process.kill()
@@ -152,7 +183,11 @@ def _run_worker(job_path: str, index: str, count: str, outdir: str) -> int:
         context=job["context"],
         part=SynthPart(int(index), int(count)),
     )
-    app.synth()
+    try:
+        _synth(app)
+    except StackTooLargeError as error:
+        print(f"synth error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

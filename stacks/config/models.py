@@ -534,10 +534,15 @@ class Budget(Strict):
 
 
 class Sharding(Strict):
-    """How many models share one serving / training stack (CloudFormation caps a stack at 500 resources)."""
+    """How many models share one serving / training / monitoring stack.
 
-    models_per_serving_stack: int = Field(default=10, ge=1, le=30)
-    models_per_training_stack: int = Field(default=10, ge=1, le=30)
+    CloudFormation caps a stack at 500 resources. The maxima keep a shard of two-variant models
+    under 450 (a serving model is about 20 resources, a training model 11 and a monitoring
+    model 6); models with more variants may need smaller shards, and synth says so.
+    """
+
+    models_per_serving_stack: int = Field(default=10, ge=1, le=20)
+    models_per_training_stack: int = Field(default=10, ge=1, le=25)
     models_per_monitoring_stack: int = Field(default=10, ge=1, le=30)
 
 

@@ -151,3 +151,20 @@ def test_configuration_reference_is_generated_from_the_models() -> None:
 
     committed = (DEFAULT.parents[1] / "docs" / "configuration.md").read_text()
     assert committed == render(), "docs/configuration.md is stale: run `make docs`"
+
+
+@pytest.mark.parametrize(
+    ("setting", "limit"),
+    [
+        ("models_per_serving_stack", 20),
+        ("models_per_training_stack", 25),
+        ("models_per_monitoring_stack", 30),
+    ],
+)
+def test_shard_sizes_past_what_a_stack_holds_are_refused(setting: str, limit: int) -> None:
+    # 30 serving models made a 617-resource stack that CloudFormation (500) refuses.
+    data = _default_data()
+    data["sharding"] = {setting: limit + 1}
+    assert any(f"sharding.{setting}" in p and str(limit) in p for p in _problems(data))
+    data["sharding"] = {setting: limit}
+    parse_config(data, "ok.yaml")

@@ -254,3 +254,29 @@ def test_a_failed_worker_fails_the_synth(
     config = small_shards(default_config, 2, 1)
     with pytest.raises(SynthWorkerError, match=r"synth worker\(s\) \[1\] of 2 failed"):
         synthesize(config, outdir=str(tmp_path), nag=False, context=SKIP_BUNDLING, workers=2)
+
+
+def test_a_stack_over_cloudformations_limit_names_the_shard_setting() -> None:
+    from stacks.parallel_synth import StackTooLargeError, _synth
+
+    class _App:
+        def synth(self) -> None:
+            # The message aws-cdk-lib gives (seen with 30 serving models per stack).
+            raise RuntimeError(
+                "TooManyResourcesInStack: Number of resources in stack 'dev/Serving-1': 617 is greater "
+                "than allowed maximum of 500: AWS::IAM::Role (31), AWS::IAM::Policy (32)"
+            )
+
+    with pytest.raises(StackTooLargeError) as caught:
+        _synth(_App())
+    assert str(caught.value) == (
+        "stack dev/Serving-1 would hold 617 resources, more than CloudFormation's 500: lower "
+        "sharding.models_per_serving_stack in the config (models with many variants need smaller shards)"
+    )
+
+    class _Broken:
+        def synth(self) -> None:
+            raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else"):
+        _synth(_Broken())
