@@ -9,6 +9,7 @@ acknowledged separately: a blanket acknowledgement would hide the next wildcard 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -74,14 +75,17 @@ def flatten_reference(scope: IConstruct, value: object) -> str:
     Works for values of `scope`'s own stack and for literals; a value imported from another
     stack flattens to its export name, so pass cross-stack resources by literal name instead.
     """
-    if isinstance(value, str) and not _has_token(value):
-        return _flatten(value)  # nothing to resolve: no round trip to jsii
+    if isinstance(value, str):
+        # Pseudo parameters (partition, region, account) flatten by name, as cdk-nag spells a
+        # Ref to them; a string with no other token then needs no round trip to jsii.
+        local = _PSEUDO_PARAMETER.sub(lambda found: f"<AWS::{found.group(1)}>", value)
+        if "${Token[" not in local:
+            return _flatten(local)
     return _flatten(cdk.Stack.of(scope).resolve(value))
 
 
-def _has_token(value: str) -> bool:
-    # How jsii hands CDK string tokens to Python: "${Token[...]}" markers inside the string.
-    return "${Token[" in value
+#: How jsii hands the tokens of `cdk.Aws` pseudo parameters to Python.
+_PSEUDO_PARAMETER = re.compile(r"\$\{Token\[AWS\.(Partition|Region|AccountId|URLSuffix)\.\d+\]\}")
 
 
 def _flatten(node: object) -> str:
