@@ -57,6 +57,7 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
+from constructs_lib.shared_schedules import SharedSchedules
 from constructs_lib.spot_training import (
     DEFAULT_CAPACITY_RETRY_INTERVAL,
     DEFAULT_MAX_RUNTIME,
@@ -155,6 +156,7 @@ class RetrainingSteps(Construct):
         super().__init__(scope, construct_id)
         self.lock_table = lock_table or self._create_lock_table(key)
         self._decision_rule: events.Rule | None = None
+        self.schedules = SharedSchedules(self, "Schedules", description="Scheduled retraining runs")
         self._abort_rule: events.Rule | None = None
         self._aborted_models: list[dict[str, str]] = []
         stack = cdk.Stack.of(self)
@@ -680,20 +682,14 @@ class RetrainingPipeline(Construct):
             )
         self.schedule_rule: events.Rule | None = None
         if schedule is not None:
-            self.schedule_rule = events.Rule(
-                self,
-                "OnSchedule",
-                schedule=schedule,
-                description=f"Scheduled retraining of {model_name}",
-                targets=[
-                    targets.SfnStateMachine(
-                        self.state_machine,
-                        role=self.steps.events_role,
-                        input=events.RuleTargetInput.from_object(
-                            {"trigger": "schedule", "model": model_name}
-                        ),
-                    )
-                ],
+            # Pipelines on the same schedule share rules (five targets each), as monitors do.
+            self.schedule_rule = self.steps.schedules.add(
+                schedule,
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    role=self.steps.events_role,
+                    input=events.RuleTargetInput.from_object({"trigger": "schedule", "model": model_name}),
+                ),
             )
         self.approval_rule = self.steps.on_package_decision(group_name)
         # An aborted or timed-out execution runs no Catch: clean up after it from outside.

@@ -53,7 +53,9 @@ TRAINING_SET_REQUEST: dict[str, Any] = {
 BASELINE_EXCLUDED = ["card_id", "label", "query_execution_id"]
 
 
-def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
+def build_stack(
+    *, nag: bool = False, churn_schedule: cdk.aws_events.Schedule | None = None, **overrides: Any
+) -> tuple[cdk.Stack, dict[str, RetrainingPipeline]]:
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -129,6 +131,7 @@ def build_stack(*, nag: bool = False, **overrides: Any) -> tuple[cdk.Stack, dict
             approval="manual",
             endpoint_name="churn",
             rollback_alarm_names=["churn-errors"],
+            schedule=churn_schedule,
             **common,
         ),
     }

@@ -590,3 +590,18 @@ def test_one_package_decision_rule_lists_every_pipelines_group(template: dict[st
     ]
     [target] = rule["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainingStepsApprovalCallback")
+
+
+def test_scheduled_runs_go_through_the_steps_shared_schedule_rules() -> None:
+    stack, pipelines = build_stack(churn_schedule=cdk.aws_events.Schedule.rate(cdk.Duration.days(7)))
+    # Both pipelines retrain weekly: one rule, a target (and its model's input) per pipeline.
+    assert pipelines["fraud"].schedule_rule is pipelines["churn"].schedule_rule is not None
+    scheduled = [
+        r["Properties"]
+        for r in resources_of(template_json(stack), "AWS::Events::Rule").values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    (rule,) = scheduled
+    assert rule["ScheduleExpression"] == "rate(7 days)"
+    inputs = sorted(json.loads(t["Input"])["model"] for t in rule["Targets"])
+    assert inputs == ["churn", "fraud"]
