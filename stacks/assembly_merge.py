@@ -35,9 +35,18 @@ def merge_assemblies(target: Path, parts: Sequence[Path], stack_order: Sequence[
     for part in parts:
         if not (part / MANIFEST).is_file():
             raise AssemblyMergeError(f"{part}: a synth worker wrote no {MANIFEST}")
+    # tree.json is tens of MB for a large platform: read each copy once, write the result once.
+    trees = [part / TREE for part in parts if (part / TREE).is_file()]
+    if trees and (target / TREE).is_file():
+        tree = _read(target / TREE)
+        for path in trees:
+            _merge_tree(tree, _read(path))
+            path.unlink()
+        _sort_tree(tree, position)
+        _write(target / TREE, tree)
+    for part in parts:
         _merge_directory(target, part, position)
     _sort_manifests(target, position)
-    _sort_tree(target / TREE, position)
 
 
 def _merge_directory(target: Path, part: Path, position: Mapping[str, int]) -> None:
@@ -159,10 +168,7 @@ def _sort_manifests(root: Path, position: Mapping[str, int]) -> None:
         _write(manifest_path, manifest)
 
 
-def _sort_tree(tree_path: Path, position: Mapping[str, int]) -> None:
-    if not tree_path.is_file():
-        return
-    tree = _read(tree_path)
+def _sort_tree(tree: dict[str, Any], position: Mapping[str, int]) -> None:
     last = len(position)
     for stage in tree["tree"].get("children", {}).values():
         children = stage.get("children")
@@ -170,7 +176,6 @@ def _sort_tree(tree_path: Path, position: Mapping[str, int]) -> None:
             stage["children"] = dict(
                 sorted(children.items(), key=lambda item: position.get(item[1].get("path", ""), last))
             )
-    _write(tree_path, tree)
 
 
 def _read(path: Path) -> dict[str, Any]:
