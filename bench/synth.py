@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,38 +40,67 @@ synthesize(config, outdir=sys.argv[1], nag=True, context=SKIP_BUNDLING, workers=
 """
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and all its descendants (Linux /proc), in MB."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        pid = int(status.parent.name)
-        parents[pid] = int(fields.get("PPid", "0"))
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-    members = {root}
-    changed = True
-    while changed:
-        changed = False
-        for pid, parent in parents.items():
-            if parent in members and pid not in members:
-                members.add(pid)
-                changed = True
-    return sum(rss.get(pid, 0) for pid in members) / 1024
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _watch_memory(process: subprocess.Popen[bytes], peak: list[float]) -> None:
+class _Sampler:
+    """Samples `root` and its descendants in /proc every 0.25 s: memory, and CPU per process.
+
+    CPU is the last reading of each process, so it also counts the synth workers' Node
+    processes, which a worker leaves to exit by themselves (rusage of waited-for children
+    would miss them); each process's last quarter second or less goes uncounted.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.peak_total_mb = 0.0
+        self.peak_process_mb = 0.0
+        self.cpu_ticks: dict[int, int] = {}
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        ticks: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # Fields after the command name: state, ppid, ..., utime (14th), stime (15th).
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError):
+                continue
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            ticks[pid] = int(fields[11]) + int(fields[12])
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    rss[pid] = int(line.split()[1])
+        members = {self.root}
+        changed = True
+        while changed:
+            changed = False
+            for pid, parent in parents.items():
+                if parent in members and pid not in members:
+                    members.add(pid)
+                    changed = True
+        self.peak_total_mb = max(self.peak_total_mb, sum(rss.get(pid, 0) for pid in members) / 1024)
+        self.peak_process_mb = max([self.peak_process_mb, *(rss.get(pid, 0) / 1024 for pid in members)])
+        for pid in members:
+            if pid in ticks:
+                self.cpu_ticks[pid] = max(self.cpu_ticks.get(pid, 0), ticks[pid])
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_ticks.values()) / _TICKS
+
+
+def _watch(process: subprocess.Popen[bytes], sampler: _Sampler) -> None:
     while process.poll() is None:
-        peak[0] = max(peak[0], _tree_rss_mb(process.pid))
+        sampler.sample()
         time.sleep(0.25)
 
 
 def run_case(models: int, workers: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as outdir:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         # cdk.json's context reaches the app the way the CDK CLI passes it: in CDK_CONTEXT_JSON.
         context = json.loads(Path("cdk.json").read_text())["context"]
@@ -80,14 +108,13 @@ def run_case(models: int, workers: int | None = None) -> dict[str, float]:
             [sys.executable, "-c", CASE, outdir, str(models), str(workers or "")],
             env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context)},
         )
-        peak = [0.0]
-        watcher = threading.Thread(target=_watch_memory, args=(process, peak), daemon=True)
+        sampler = _Sampler(process.pid)
+        watcher = threading.Thread(target=_watch, args=(process, sampler), daemon=True)
         watcher.start()
         if process.wait() != 0:
             raise SystemExit(f"synth of {models} model(s) failed")
         wall = time.perf_counter() - start
         watcher.join()
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         resources = 0
         stacks = 0
         for template in Path(outdir).rglob("*.template.json"):
@@ -96,11 +123,9 @@ def run_case(models: int, workers: int | None = None) -> dict[str, float]:
     return {
         "models": models,
         "wall_s": round(wall, 1),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
-        # ru_maxrss of children is the largest single descendant (Python or the jsii Node process);
-        # the sampled total adds up every process alive at once (workers and their Node processes).
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 0),
-        "peak_total_mb": round(peak[0], 0),
+        "cpu_s": round(sampler.cpu_s, 1),
+        "peak_rss_mb": round(sampler.peak_process_mb, 0),
+        "peak_total_mb": round(sampler.peak_total_mb, 0),
         "workers": workers or 0,
         "stacks": stacks,
         "resources": resources,
