@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
-from constructs_lib.shared_schedules import SharedSchedules
+from constructs_lib.shared_schedules import SharedSchedules, scheduled_rule
 from lambdas.ab_analysis.event import ExperimentConfig
 from lambdas.common.monitor_event import MONITOR_KEY
 
@@ -271,17 +271,14 @@ class AbExperiment(Construct):
             retry_attempts=2,
             max_event_age=cdk.Duration.minutes(30),
         )
-        schedule = events.Schedule.rate(cadence)
-        if shared_analysis is not None:
-            self.rule = shared_analysis.schedules.add(schedule, target)
-        else:
-            self.rule = events.Rule(
-                self,
-                "Schedule",
-                description=f"Scheduled look at A/B experiment {experiment_id}",
-                schedule=schedule,
-                targets=[target],
-            )
+        self.rule = scheduled_rule(
+            self,
+            "Schedule",
+            schedule=events.Schedule.rate(cadence),
+            target=target,
+            description=f"Scheduled look at A/B experiment {experiment_id}",
+            shared=shared_analysis.schedules if shared_analysis is not None else None,
+        )
 
     @staticmethod
     def _validated(**values: Any) -> ExperimentConfig:

@@ -52,6 +52,7 @@ from constructs_lib.monitoring_functions import (
 )
 from constructs_lib.nag import acknowledge, acknowledge_wildcards, flatten_reference
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, BundledLayer, PlatformFunction
+from constructs_lib.shared_schedules import scheduled_rule
 from lambdas.common.monitor_event import MONITOR_KEY
 
 __all__ = ["DRIFT_NAMESPACE", "PERFORMANCE_NAMESPACE", "DriftMonitor", "MonitoringFunctions"]
@@ -220,17 +221,14 @@ class DriftMonitor(Construct):
             self._grant_events(single.role)
             self.function = single.function
             target = targets.LambdaFunction(single.function, retry_attempts=2)
-        schedule = schedule or events.Schedule.rate(cdk.Duration.days(1))
-        if shared_functions is not None:
-            self.rule = shared_functions.schedules.add(schedule, target)
-        else:
-            self.rule = events.Rule(
-                self,
-                "Schedule",
-                schedule=schedule,
-                targets=[target],
-                description=f"Scheduled drift check of {model_name}",
-            )
+        self.rule = scheduled_rule(
+            self,
+            "Schedule",
+            schedule=schedule or events.Schedule.rate(cdk.Duration.days(1)),
+            target=target,
+            description=f"Scheduled drift check of {model_name}",
+            shared=shared_functions.schedules if shared_functions is not None else None,
+        )
 
         self.drift_alarm = self.metric_drift_detected().create_alarm(
             self,
@@ -564,18 +562,14 @@ class DriftMonitor(Construct):
             "Reads dated ground-truth label files and writes dated performance results under fixed prefixes only.",
             resources=[label_objects, results],
         )
-        daily = events.Schedule.rate(cdk.Duration.days(1))
-        performance_target = targets.LambdaFunction(fn.function, event=event, retry_attempts=2)
-        if self._shared is not None:
-            self.performance_rule = self._shared.schedules.add(daily, performance_target)
-        else:
-            self.performance_rule = events.Rule(
-                self,
-                "PerformanceSchedule",
-                schedule=daily,
-                targets=[performance_target],
-                description=f"Daily performance check of {self.model_name}",
-            )
+        self.performance_rule = scheduled_rule(
+            self,
+            "PerformanceSchedule",
+            schedule=events.Schedule.rate(cdk.Duration.days(1)),
+            target=targets.LambdaFunction(fn.function, event=event, retry_attempts=2),
+            description=f"Daily performance check of {self.model_name}",
+            shared=self._shared.schedules if self._shared is not None else None,
+        )
         if auc_alarm_threshold is not None:
             self.auc_alarm = self.metric_performance("AUC").create_alarm(
                 self,

@@ -259,7 +259,8 @@ class RetrainingSteps(Construct):
 
     def on_run_aborted(self, state_machine: sfn.IStateMachine, model_name: str) -> events.Rule:
         """The rule that stops the training jobs and releases the lock of an aborted or
-        timed-out run of `state_machine` (one rule for the stack's pipelines, as above)."""
+        timed-out run of `state_machine`: one rule for all the pipelines of these steps, its
+        pattern listing their state machines, and its event the list of their models."""
         arn = state_machine.state_machine_arn
         self._aborted_models.append({"state_machine": arn, "model": model_name})
         pattern: dict[str, Any] = {

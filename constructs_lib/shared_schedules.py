@@ -43,3 +43,18 @@ class SharedSchedules(Construct):
         rule.add_target(target)
         self._targets[expression] += 1
         return rule
+
+
+def scheduled_rule(
+    scope: Construct,
+    construct_id: str,
+    *,
+    schedule: events.Schedule,
+    target: events.IRuleTarget,
+    description: str,
+    shared: SharedSchedules | None = None,
+) -> events.Rule:
+    """A target on one of `shared`'s rules when given, else on a rule of its own in `scope`."""
+    if shared is not None:
+        return shared.add(schedule, target)
+    return events.Rule(scope, construct_id, schedule=schedule, targets=[target], description=description)

@@ -10,10 +10,16 @@ problem names the same setting either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambdas.common.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
+
+S = TypeVar("S")
+
 
 MONITOR_KEY = "monitor"
 
@@ -53,3 +59,26 @@ def model_name_of(event: Any) -> str | None:
     except InputError:
         return None
     return overrides.get("MODEL_NAME") or os.environ.get("MODEL_NAME") or None
+
+
+def settings_for(
+    event: Any, parse: Callable[[Mapping[str, str], str], S], cache: MutableMapping[str, Any]
+) -> S:
+    """The run's settings: the event's (a shared function), else the environment's, parsed once
+    and kept in `cache` under "settings". `parse(environ, source)` is the function's `from_env`."""
+    source = settings_source(event)
+    if source is not None:
+        return parse(*source)
+    if "settings" not in cache:
+        cache["settings"] = parse(os.environ, "environment")
+    settings: S = cache["settings"]
+    return settings
+
+
+def count_failure(sink: Metrics, event: Any, metric_name: str, unit: Any) -> None:
+    """Count a failed run in `metric_name` under its model: the model's failure alarm reads the
+    metric by Model, a dimension a run that failed early has not set yet."""
+    model = model_name_of(event)
+    if model and "Model" not in sink.dimension_set:
+        sink.add_dimension(name="Model", value=model)
+    sink.add_metric(name=metric_name, unit=unit, value=1)

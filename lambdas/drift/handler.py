@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.common.errors import InputError, Problem
-from lambdas.common.monitor_event import model_name_of, settings_source
+from lambdas.common.monitor_event import count_failure, model_name_of, settings_for
 from lambdas.drift import aws_io
 from lambdas.drift.dataset_profile import DatasetProfile
 from lambdas.drift.run import merge_object_profiles, profile_object
@@ -53,26 +53,6 @@ def _clients() -> Clients:
         _state["clients"] = Clients.from_boto3()
     clients: Clients = _state["clients"]
     return clients
-
-
-def _settings(event: Any) -> Settings:
-    """The model settings in the event (a shared function), else the environment's."""
-    source = settings_source(event)
-    if source is not None:
-        return Settings.from_env(*source)
-    if "settings" not in _state:
-        _state["settings"] = Settings.from_env()
-    settings: Settings = _state["settings"]
-    return settings
-
-
-def _count_failure(event: Any) -> None:
-    # The model's failure alarm reads DriftRunErrors by Model, which a run that failed before
-    # scoring has not set yet.
-    model = model_name_of(event)
-    if model and "Model" not in metrics.dimension_set:
-        metrics.add_dimension(name="Model", value=model)
-    metrics.add_metric(name="DriftRunErrors", unit=MetricUnit.Count, value=1)
 
 
 def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = metrics) -> dict[str, Any]:
@@ -120,14 +100,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A shared function serves many models: every log line of the run names its model.
     logger.append_keys(model=model_name_of(event))
     try:
-        return {"status": "ok", **process(event, _settings(event), _clients())}
+        return {"status": "ok", **process(event, settings_for(event, Settings.from_env, _state), _clients())}
     except InputError as exc:
         # A schedule has nobody to read a traceback: log it, count it (alarmed), return it.
         logger.error("drift run failed", extra={"problems": exc.lines()})
-        _count_failure(event)
+        count_failure(metrics, event, "DriftRunErrors", MetricUnit.Count)
         return {"status": "error", "problems": exc.lines()}
     except Exception:
         # Counted for the model's alarm (a shared function's Errors metric names no model),
         # then raised so that EventBridge retries the run.
-        _count_failure(event)
+        count_failure(metrics, event, "DriftRunErrors", MetricUnit.Count)
         raise

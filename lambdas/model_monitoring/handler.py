@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdas.common.errors import InputError, Problem
-from lambdas.common.monitor_event import model_name_of, settings_source
+from lambdas.common.monitor_event import count_failure, model_name_of, settings_for
 from lambdas.drift import aws_io
 from lambdas.drift.data_capture import read_capture_lines
 from lambdas.drift.settings import parse_window_event, split_s3_uri
@@ -149,24 +149,6 @@ def process(event: Any, settings: Settings, clients: Clients, sink: Metrics = me
 _state: dict[str, Any] = {}
 
 
-def _settings(event: Any) -> Settings:
-    """The model settings in the event (a shared function), else the environment's."""
-    source = settings_source(event)
-    if source is not None:
-        return Settings.from_env(*source)
-    if "settings" not in _state:
-        _state["settings"] = Settings.from_env()
-    settings: Settings = _state["settings"]
-    return settings
-
-
-def _count_failure(event: Any) -> None:
-    model = model_name_of(event)
-    if model and "Model" not in metrics.dimension_set:
-        metrics.add_dimension(name="Model", value=model)
-    metrics.add_metric(name="PerformanceRunErrors", unit=MetricUnit.Count, value=1)
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -176,11 +158,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if "clients" not in _state:
             _state["clients"] = Clients.from_boto3()
-        return {"status": "ok", **process(event, _settings(event), _state["clients"])}
+        settings = settings_for(event, Settings.from_env, _state)
+        return {"status": "ok", **process(event, settings, _state["clients"])}
     except InputError as exc:
         logger.error("performance run failed", extra={"problems": exc.lines()})
-        _count_failure(event)
+        count_failure(metrics, event, "PerformanceRunErrors", MetricUnit.Count)
         return {"status": "error", "problems": exc.lines()}
     except Exception:
-        _count_failure(event)
+        count_failure(metrics, event, "PerformanceRunErrors", MetricUnit.Count)
         raise
