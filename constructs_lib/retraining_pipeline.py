@@ -66,6 +66,7 @@ from constructs_lib.spot_training import (
     SpotTrainingStep,
     grant_key_use,
     nag_finding,
+    training_runtime_policy,
 )
 from lambdas.common.errors import InputError, Problem
 from lambdas.training.baseline import VERSIONED_NAME, default_baseline_key
@@ -156,6 +157,7 @@ class RetrainingSteps(Construct):
         super().__init__(scope, construct_id)
         self.lock_table = lock_table or self._create_lock_table(key)
         self._decision_rule: events.Rule | None = None
+        self._runtime_policies: dict[str, iam.Policy] = {}
         self.schedules = SharedSchedules(self, "Schedules", description="Scheduled retraining runs")
         self._abort_rule: events.Rule | None = None
         self._aborted_models: list[dict[str, str]] = []
@@ -316,6 +318,14 @@ class RetrainingSteps(Construct):
             # Merged into the pattern: the group names add up to one list.
             self._decision_rule.add_event_pattern(**pattern)
         return self._decision_rule
+
+    def training_runtime_policy(self, *, in_vpc: bool) -> iam.Policy:
+        """The runtime policy every training role of these steps' pipelines shares (one per
+        network placement): it is the same for every model."""
+        construct_id = "TrainingRuntimePolicyInVpc" if in_vpc else "TrainingRuntimePolicy"
+        if construct_id not in self._runtime_policies:
+            self._runtime_policies[construct_id] = training_runtime_policy(self, construct_id, in_vpc=in_vpc)
+        return self._runtime_policies[construct_id]
 
     @functools.cached_property
     def function_arns(self) -> dict[str, str]:
@@ -549,6 +559,7 @@ class RetrainingPipeline(Construct):
         )
         group_name = self.model_package_group.model_package_group_name
         assert group_name is not None
+        subnets = _selected_subnets(vpc, vpc_subnets)
         self.training = SpotTrainingStep(
             self,
             "Training",
@@ -564,8 +575,9 @@ class RetrainingPipeline(Construct):
             managed_spot=managed_spot,
             hyperparameters=hyperparameters,
             metric_definitions=[MetricDefinition(metric_name, metric_regex)] if metric_regex else [],
-            subnets=_selected_subnets(vpc, vpc_subnets),
+            subnets=subnets,
             security_groups=security_groups,
+            runtime_policy=self.steps.training_runtime_policy(in_vpc=bool(subnets)),
         )
         self.training_role = self.training.role
 

@@ -82,9 +82,11 @@ class SpotTrainingStep(Construct):
         metric_definitions: Sequence[MetricDefinition] = (),
         subnets: Sequence[ec2.ISubnet] = (),
         security_groups: Sequence[ec2.ISecurityGroup] = (),
+        runtime_policy: iam.Policy | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self._runtime_policy = runtime_policy
         self.role = iam.Role(
             self,
             "TrainingRole",
@@ -164,46 +166,52 @@ class SpotTrainingStep(Construct):
                     resources=[repo_arn],
                 )
             )
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        runtime = self._runtime_policy or training_runtime_policy(
+            self, "TrainingRuntimePolicy", in_vpc=in_vpc
         )
-        statements = [
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[log_group_arn, f"{log_group_arn}:*"],
-            ),
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            ),
-        ]
-        if in_vpc:
-            statements.append(
-                iam.PolicyStatement(
-                    actions=list(SAGEMAKER_VPC_ACTIONS),
-                    resources=["*"],
-                )
-            )
-        policy = iam.Policy(self, "TrainingRuntimePolicy", statements=statements)
-        policy.attach_to_role(self.role)
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            "SageMaker training needs ecr:GetAuthorizationToken and ENI management, which take no resource ARN; "
-            "logs are limited to /aws/sagemaker/* and metrics to the /aws/sagemaker/* namespaces.",
-            applies_to=[
-                "Resource::*",
-                f"Resource::{nag_finding(self, log_group_arn)}",
-                f"Resource::{nag_finding(self, log_group_arn)}:*",
+        runtime.attach_to_role(self.role)
+
+
+def training_runtime_policy(scope: Construct, construct_id: str, *, in_vpc: bool) -> iam.Policy:
+    """What every SageMaker training job needs, whatever the model: ECR sign-in, its logs and
+    metrics, and ENI management in a VPC. One policy may serve all the training roles of a
+    stack (`RetrainingSteps.training_runtime_policy`)."""
+    stack = cdk.Stack.of(scope)
+    log_group_arn = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws/sagemaker/*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    statements = [
+        iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        iam.PolicyStatement(
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
             ],
-        )
+            resources=[log_group_arn, f"{log_group_arn}:*"],
+        ),
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        ),
+    ]
+    if in_vpc:
+        statements.append(iam.PolicyStatement(actions=list(SAGEMAKER_VPC_ACTIONS), resources=["*"]))
+    policy = iam.Policy(scope, construct_id, statements=statements)
+    acknowledge(
+        policy,
+        "AwsSolutions-IAM5",
+        "SageMaker training needs ecr:GetAuthorizationToken and ENI management, which take no resource ARN; "
+        "logs are limited to /aws/sagemaker/* and metrics to the /aws/sagemaker/* namespaces.",
+        applies_to=[
+            "Resource::*",
+            f"Resource::{nag_finding(scope, log_group_arn)}",
+            f"Resource::{nag_finding(scope, log_group_arn)}:*",
+        ],
+    )
+    return policy

@@ -605,3 +605,19 @@ def test_scheduled_runs_go_through_the_steps_shared_schedule_rules() -> None:
     assert rule["ScheduleExpression"] == "rate(7 days)"
     inputs = sorted(json.loads(t["Input"])["model"] for t in rule["Targets"])
     assert inputs == ["churn", "fraud"]
+
+
+def test_training_roles_share_one_runtime_policy(template: dict[str, Any]) -> None:
+    training_roles = {
+        logical_id
+        for logical_id, role in resources_of(template, "AWS::IAM::Role").items()
+        if "sagemaker.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    }
+    assert len(training_roles) == 2
+    runtime = [
+        policy["Properties"]
+        for policy in resources_of(template, "AWS::IAM::Policy").values()
+        if "ecr:GetAuthorizationToken" in json.dumps(policy["Properties"]["PolicyDocument"])
+    ]
+    (policy,) = runtime  # the same for every model: one, attached to each training role
+    assert {r["Ref"] for r in policy["Roles"]} == training_roles
