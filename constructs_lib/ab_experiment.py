@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.protected_table import protected_table
 from constructs_lib.shared_schedules import SharedSchedules, scheduled_rule
 from lambdas.ab_analysis.event import ExperimentConfig
 from lambdas.common.monitor_event import MONITOR_KEY
@@ -76,20 +77,7 @@ class ExperimentMetric:
 
 
 def _decisions_table(scope: Construct, key: kms.IKey) -> dynamodb.Table:
-    return dynamodb.Table(
-        scope,
-        "Decisions",
-        partition_key=dynamodb.Attribute(name="experiment_id", type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name="window", type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=key,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        deletion_protection=True,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
-    )
+    return protected_table(scope, "Decisions", key=key, partition_key="experiment_id", sort_key="window")
 
 
 def _analysis_function(

@@ -22,7 +22,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -34,6 +33,7 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
+from constructs_lib.protected_table import protected_table
 from constructs_lib.secure_bucket import SecureBucket
 from lambdas.feature_store import metric_names as mn
 from lambdas.feature_store import offline_layout as layout
@@ -91,19 +91,8 @@ class FeatureStore(Construct):
         self._alarm_topic = alarm_topic
         self._training_set_function_name = training_set_function_name
 
-        self.table = dynamodb.Table(
-            self,
-            "OnlineTable",
-            partition_key=dynamodb.Attribute(name=online_item.PK, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            time_to_live_attribute=online_item.TTL,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.table = protected_table(
+            self, "OnlineTable", key=key, partition_key=online_item.PK, time_to_live_attribute=online_item.TTL
         )
 
         self.offline_bucket = SecureBucket(
@@ -206,18 +195,8 @@ class FeatureStore(Construct):
                 queue=self.dead_letter_queue, max_receive_count=self._max_receive_count
             ),
         )
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="expiration",
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.idempotency_table = protected_table(
+            self, "IdempotencyTable", key=self.key, partition_key="id", time_to_live_attribute="expiration"
         )
         self.ingestion_function = PlatformFunction(
             self,

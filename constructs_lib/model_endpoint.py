@@ -41,6 +41,13 @@ from lambdas.serving.config_hash import hashed_name, is_valid_name
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 #: What SageMaker needs to place an endpoint's or a training job's network interfaces in a VPC.
+#: What a SageMaker container's role needs to write its logs (training jobs and endpoints).
+SAGEMAKER_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogStreams",
+)
 SAGEMAKER_VPC_ACTIONS = (
     "ec2:CreateNetworkInterface",
     "ec2:CreateNetworkInterfacePermission",
@@ -471,12 +478,7 @@ class ModelEndpoint(Construct):
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
+                actions=list(SAGEMAKER_LOG_ACTIONS),
                 resources=[log_group_arn, f"{log_group_arn}:*"],
             )
         )

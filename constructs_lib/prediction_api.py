@@ -18,7 +18,6 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -28,6 +27,7 @@ from constructs import Construct
 from constructs_lib.model_endpoint import ModelEndpoint
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
+from constructs_lib.protected_table import protected_table
 from constructs_lib.rest_api import hardened_rest_api
 from lambdas.serving.cache_item import PARTITION_KEY, TTL_ATTRIBUTE
 from lambdas.serving.request_schema import unsupported_keywords
@@ -136,19 +136,8 @@ class PredictionApi(Construct):
         self.parameter_prefix = parameter_prefix or f"/{api_name}/models/"
         log_key = log_key or key
 
-        self.cache_table = dynamodb.Table(
-            self,
-            "Cache",
-            partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=TTL_ATTRIBUTE,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.cache_table = protected_table(
+            self, "Cache", key=key, partition_key=PARTITION_KEY, time_to_live_attribute=TTL_ATTRIBUTE
         )
 
         self.parameters: dict[str, ssm.StringParameter] = {m.name: self._catalog_parameter(m) for m in models}

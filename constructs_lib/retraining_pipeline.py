@@ -57,6 +57,7 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
+from constructs_lib.protected_table import protected_table
 from constructs_lib.shared_schedules import SharedSchedules
 from constructs_lib.spot_training import (
     DEFAULT_CAPACITY_RETRY_INTERVAL,
@@ -461,19 +462,8 @@ class RetrainingSteps(Construct):
             acknowledge(self.role(step), "AwsSolutions-IAM5", reason, applies_to=findings)
 
     def _create_lock_table(self, key: kms.IKey) -> dynamodb.Table:
-        return dynamodb.Table(
-            self,
-            "LockTable",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        return protected_table(
+            self, "LockTable", key=key, partition_key="pk", time_to_live_attribute="expires_at"
         )
 
 

@@ -21,7 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.model_endpoint import SAGEMAKER_VPC_ACTIONS
+from constructs_lib.model_endpoint import SAGEMAKER_LOG_ACTIONS, SAGEMAKER_VPC_ACTIONS
 from constructs_lib.nag import acknowledge, flatten_reference
 from lambdas.common.asl import JsonPath
 from lambdas.common.errors import InputError
@@ -186,13 +186,7 @@ def training_runtime_policy(scope: Construct, construct_id: str, *, in_vpc: bool
     statements = [
         iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
         iam.PolicyStatement(
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogStreams",
-            ],
-            resources=[log_group_arn, f"{log_group_arn}:*"],
+            actions=list(SAGEMAKER_LOG_ACTIONS), resources=[log_group_arn, f"{log_group_arn}:*"]
         ),
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],

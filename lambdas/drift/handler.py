@@ -100,7 +100,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A shared function serves many models: every log line of the run names its model.
     logger.append_keys(model=model_name_of(event))
     try:
-        return {"status": "ok", **process(event, settings_for(event, Settings.from_env, _state), _clients())}
+        return {
+            "status": "ok",
+            **process(
+                event, settings_for(event, Settings.from_env, _state, Settings.variable_names()), _clients()
+            ),
+        }
     except InputError as exc:
         # A schedule has nobody to read a traceback: log it, count it (alarmed), return it.
         logger.error("drift run failed", extra={"problems": exc.lines()})

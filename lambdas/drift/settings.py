@@ -95,6 +95,11 @@ class Settings(BaseModel):
         return (self.results_prefix or f"drift/{self.model_name}").strip("/")
 
     @classmethod
+    def variable_names(cls) -> list[str]:
+        """The environment variables (and event settings) these settings are read from."""
+        return [name.upper() for name in cls.model_fields]
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, source: str = "environment") -> Settings:
         env = os.environ if environ is None else environ
         names = cls.model_fields

@@ -67,6 +67,11 @@ class Settings(BaseModel):
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @classmethod
+    def variable_names(cls) -> list[str]:
+        """The environment variables (and event settings) these settings are read from."""
+        return [name.upper() for name in cls.model_fields]
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, source: str = "environment") -> Settings:
         env = os.environ if environ is None else environ
         raw = {n: env[n.upper()] for n in cls.model_fields if n.upper() in env}
@@ -158,7 +163,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         if "clients" not in _state:
             _state["clients"] = Clients.from_boto3()
-        settings = settings_for(event, Settings.from_env, _state)
+        settings = settings_for(event, Settings.from_env, _state, Settings.variable_names())
         return {"status": "ok", **process(event, settings, _state["clients"])}
     except InputError as exc:
         logger.error("performance run failed", extra={"problems": exc.lines()})

@@ -366,6 +366,8 @@ def test_a_shared_function_takes_each_models_settings_from_its_event(aws, capsys
         ({"WINDOW_HOURS": 24}, "event: monitor.WINDOW_HOURS: must be a string, got int"),
         ("fraud", "event: monitor: must be a non-empty object of setting names to string values"),
         ({"BASELINE_URI": "nope"}, "event.monitor: BASELINE_URI: String should match pattern"),
+        # A misspelt setting would otherwise leave the real one at its default.
+        ({"WINDOW_HOUR": "6"}, "event: monitor.WINDOW_HOUR: is not a setting of this function"),
     ],
 )
 def test_bad_settings_in_the_event_are_named(aws, monitor, line):

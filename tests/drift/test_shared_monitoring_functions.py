@@ -106,10 +106,11 @@ def test_each_schedule_sends_its_models_settings_which_the_handlers_accept(built
         assert settings.data_uri.endswith(f"/capture/{model}-endpoint/")
         assert settings.prefix == f"drift/{model}"
         assert settings.drift_config.alpha == 0.01
-        assert not [k for k in event[MONITOR_KEY] if k.startswith("POWERTOOLS_")]
+        assert set(event[MONITOR_KEY]) <= set(DriftSettings.variable_names())
     performance_events = _scheduled_events(template, performance_id)
     assert sorted(e[MONITOR_KEY]["MODEL_NAME"] for e in performance_events) == ["churn", "fraud"]
     for event in performance_events:
+        assert set(event[MONITOR_KEY]) <= set(PerformanceSettings.variable_names())
         settings = PerformanceSettings.from_env(event[MONITOR_KEY], source="event.monitor")
         assert settings.labels_uri.endswith(f"/labels/{settings.model_name}/")
 

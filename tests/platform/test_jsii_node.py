@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
-from stacks.jsii_node import NODE_FLAGS, configure_jsii_node, node_binary
+from stacks.jsii_node import NODE_FLAGS, configure_jsii_node
 
 
 def test_the_launcher_starts_the_projects_node_with_the_flags(tmp_path: Path) -> None:
@@ -55,7 +56,8 @@ def test_a_missing_directory_leaves_jsii_on_node_from_path(tmp_path: Path) -> No
     assert environ == {}
 
 
-def test_synth_processes_run_with_the_launcher() -> None:
-    # tests/conftest.py configures it as app.py does; the session's jsii Node is this one.
-    assert node_binary() is not None
-    assert os.environ.get("JSII_NODE", "").endswith("jsii-node")
+def test_outside_a_virtualenv_nothing_is_written(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.base_prefix", sys.prefix)
+    environ: dict[str, str] = {}
+    assert configure_jsii_node(environ) is None
+    assert environ == {}

@@ -49,6 +49,20 @@ def test_every_data_store_is_retained(platform_stacks: dict[str, SynthesizedStac
     assert offenders == []
 
 
+def test_tables_are_protected_recoverable_and_encrypted_with_a_platform_key(
+    platform_stacks: dict[str, SynthesizedStack],
+) -> None:
+    tables = _resources(platform_stacks, "AWS::DynamoDB::Table")
+    assert len(tables) >= 5
+    for path, table in tables:
+        props = table["Properties"]
+        assert props.get("DeletionProtectionEnabled") is True, path
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, path
+        assert (
+            props["SSESpecification"]["SSEType"] == "KMS" and "KMSMasterKeyId" in props["SSESpecification"]
+        ), path
+
+
 def test_buckets_are_private_versioned_and_tls_only(platform_stacks: dict[str, SynthesizedStack]) -> None:
     buckets = _resources(platform_stacks, "AWS::S3::Bucket")
     assert buckets

@@ -11,7 +11,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -23,6 +22,7 @@ from constructs_lib.drift_monitor import DriftMonitor
 from constructs_lib.feature_store import FeatureStore
 from constructs_lib.model_endpoint import DataCaptureSpec, ModelEndpoint, ScalingSpec, VariantSpec
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
+from constructs_lib.protected_table import protected_table
 from constructs_lib.rest_api import hardened_rest_api
 from constructs_lib.secure_bucket import SecureBucket
 from fraud_service.audit import PREFIX as AUDIT_PREFIX
@@ -50,19 +50,8 @@ class FraudDetectionStack(cdk.Stack):
         self.features = FeatureStore(
             self, "Features", feature_groups=FEATURE_GROUPS, key=self.key, glue_database_name="fraud_features"
         )
-        self.velocity_state = dynamodb.Table(
-            self,
-            "VelocityState",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute="ttl",
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.velocity_state = protected_table(
+            self, "VelocityState", key=self.key, partition_key="pk", time_to_live_attribute="ttl"
         )
         # Compliance mode: nobody, root included, can delete or overwrite a decision early.
         self.audit_bucket = SecureBucket(
