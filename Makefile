@@ -34,6 +34,9 @@ $(SETUP_STAMP): pyproject.toml
 		{ echo "make: cannot reach the Python package index (pip index versions pip failed); check the network or PIP_INDEX_URL" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# cdk.json runs the app with `python -O` (stacks/app_command.py); pip compiles only the
+	@# unoptimized bytecode, and without the optimized one every synth would compile aws-cdk-lib.
+	$(BIN)/python -m compileall -q -j 0 -o 1 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json $(SETUP_STAMP)

@@ -1,7 +1,8 @@
 """Synth benchmark: wall time and peak memory of synthesizing the default platform and a 100-model one.
 
 Each case runs in a fresh process (jsii start-up included, as in CI) the way `cdk synth` runs
-app.py: with cdk.json's context (feature flags), cdk-nag on and, for a config that large,
+app.py: with the Python options of cdk.json's "app" command (``-O``: stacks/app_command.py),
+cdk.json's context (feature flags), cdk-nag on and, for a config that large,
 parallel synthesis (one process per core, stacks/parallel_synth.py). Asset bundling is skipped
 (it is cached by content and measured by its own tests).
 Targets on 2 cores: default under 30 s; 100 models under 3x the default.
@@ -22,6 +23,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from stacks.app_command import cdk_app_python_options
 
 CASE = """
 import json, sys
@@ -105,7 +108,7 @@ def run_case(models: int, workers: int | None = None) -> dict[str, float]:
         # cdk.json's context reaches the app the way the CDK CLI passes it: in CDK_CONTEXT_JSON.
         context = json.loads(Path("cdk.json").read_text())["context"]
         process = subprocess.Popen(
-            [sys.executable, "-c", CASE, outdir, str(models), str(workers or "")],
+            [sys.executable, *cdk_app_python_options(), "-c", CASE, outdir, str(models), str(workers or "")],
             env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context)},
         )
         sampler = _Sampler(process.pid)

