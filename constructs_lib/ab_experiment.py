@@ -31,7 +31,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from pydantic import ValidationError
 
+from constructs_lib import durations
 from constructs_lib.analysis_layer import AnalysisLayer
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import PlatformFunction
 from constructs_lib.protected_table import protected_table
@@ -56,10 +58,10 @@ def cadence_from_rate(expression: str) -> cdk.Duration:
         )
     value, unit = int(match.group(1)), match.group(2)
     if unit.startswith("minute"):
-        return cdk.Duration.minutes(value)
+        return durations.minutes(value)
     if unit.startswith("hour"):
-        return cdk.Duration.hours(value)
-    return cdk.Duration.days(value)
+        return durations.hours(value)
+    return durations.days(value)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _analysis_function(
         domains=["ab_analysis"],
         layers=[AnalysisLayer.of(scope)],
         environment=environment,
-        timeout=cdk.Duration.minutes(5),
+        timeout=durations.minutes(5),
         memory_size=1024,
         key=key,
         # One look at a time: two concurrent looks would race for the same window.
@@ -142,11 +144,12 @@ class ExperimentAnalysis(Construct):
             "A/B analysis of this stack's experiments (each event names its experiment)",
         )
         self.function = self.analysis.function
-        self.analysis.role.add_to_principal_policy(
+        add_statement(
+            self.analysis.role,
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[self.table.table_arn],
-            )
+            ),
         )
         _grant_metrics_and_key(self, self.analysis.role, [key])
 
@@ -190,7 +193,7 @@ class AbExperiment(Construct):
         outcomes_prefix: str = "ab-outcomes/",
     ) -> None:
         super().__init__(scope, construct_id)
-        cadence = cadence or cdk.Duration.hours(1)
+        cadence = cadence or durations.hours(1)
         self.experiment_id = experiment_id
         self.endpoint_name = endpoint_name
         self.experiment = self._validated(
@@ -257,7 +260,7 @@ class AbExperiment(Construct):
                 }
             ),
             retry_attempts=2,
-            max_event_age=cdk.Duration.minutes(30),
+            max_event_age=durations.minutes(30),
         )
         self.rule = scheduled_rule(
             self,
@@ -316,7 +319,7 @@ class AbExperiment(Construct):
         if self._shared is not None:
             # The shared role's default policy, which aws-cdk-lib merges and splits as it grows.
             for statement in statements:
-                role.add_to_principal_policy(statement)
+                add_statement(role, statement)
             for k in {id(k): k for k in bucket_keys if k is not self._shared.key}.values():
                 k.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
             acknowledge_wildcards(role, reason, resources=[outcomes, results])

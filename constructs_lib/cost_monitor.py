@@ -13,6 +13,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib import durations
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.nag import acknowledge, acknowledge_wildcards, flatten_reference
 from constructs_lib.platform_function import PlatformFunction
 
@@ -52,7 +54,7 @@ class CostMonitor(Construct):
         if not 0 <= assumed_cold_fraction <= 1:
             raise ValueError(f"{self.node.path}: assumed_cold_fraction must be within [0, 1]")
         prefix = report_prefix.strip("/")
-        window_hours = (window or cdk.Duration.days(7)).to_hours()
+        window_hours = (window or durations.days(7)).to_hours()
         environment = {
             "REPORT_BUCKET": report_bucket.bucket_name,
             "REPORT_PREFIX": prefix,
@@ -74,7 +76,7 @@ class CostMonitor(Construct):
             handler=HANDLER,
             domains=["cost"],
             environment=environment,
-            timeout=timeout or cdk.Duration.minutes(5),
+            timeout=timeout or durations.minutes(5),
             memory_size=memory_size,
             description="Runtime cost report: cost per inference, right-sizing, spot and storage savings",
             key=key,
@@ -84,15 +86,17 @@ class CostMonitor(Construct):
         self.function = self.handler.function
         self.role = self.handler.role
         self._grant_reads(self.role)
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[report_bucket.arn_for_objects(f"{prefix}/*")]
-            )
+            ),
         )
         if report_key is not None:
             # SSE-KMS on PutObject needs a data key from the bucket's key
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[report_key.key_arn])
+            add_statement(
+                self.role,
+                iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[report_key.key_arn]),
             )
         acknowledge(
             self.role,
@@ -104,7 +108,7 @@ class CostMonitor(Construct):
         self.rule = events.Rule(
             self,
             "Schedule",
-            schedule=schedule or events.Schedule.rate(cdk.Duration.days(1)),
+            schedule=schedule or events.Schedule.rate(durations.days(1)),
             targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
             description="Daily runtime cost report",
         )
@@ -115,21 +119,25 @@ class CostMonitor(Construct):
         def arn(resource: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name="*")
 
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["sagemaker:DescribeEndpoint", "sagemaker:ListTags"], resources=[arn("endpoint")]
-            )
+            ),
         )
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["sagemaker:DescribeEndpointConfig"], resources=[arn("endpoint-config")]
-            )
+            ),
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[arn("training-job")])
+        add_statement(
+            role,
+            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[arn("training-job")]),
         )
         # List and metric-read actions accept no resource ARN.
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=[
                     "sagemaker:ListEndpoints",
@@ -137,7 +145,7 @@ class CostMonitor(Construct):
                     "cloudwatch:GetMetricStatistics",
                 ],
                 resources=["*"],
-            )
+            ),
         )
         acknowledge_wildcards(
             role,
@@ -165,7 +173,7 @@ class CostMonitor(Construct):
             metric_name="CostPerThousandInferences",
             dimensions_map={"EndpointName": endpoint_name, "VariantName": variant_name},
             statistic="Average",
-            period=period or cdk.Duration.days(1),
+            period=period or durations.days(1),
         )
 
     def _metric(self, name: str, period: cdk.Duration | None) -> cloudwatch.Metric:
@@ -174,7 +182,7 @@ class CostMonitor(Construct):
             metric_name=name,
             dimensions_map={"service": "cost"},
             statistic="Maximum",
-            period=period or cdk.Duration.days(1),
+            period=period or durations.days(1),
         )
 
 

@@ -42,7 +42,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.analysis_layer import AnalysisLayer
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.monitoring_functions import (
     DRIFT_HANDLER,
     DRIFT_NAMESPACE,
@@ -122,7 +124,7 @@ class DriftMonitor(Construct):
         self.results_bucket = results_bucket
         self.results_prefix = (results_prefix or f"drift/{model_name}").strip("/")
         self._data_prefix = data_prefix.strip("/")
-        self._period = window or cdk.Duration.hours(24)
+        self._period = window or durations.hours(24)
         environment = {
             "MODEL_NAME": model_name,
             "BASELINE_URI": f"s3://{baseline_bucket.bucket_name}/{baseline_key}",
@@ -151,7 +153,7 @@ class DriftMonitor(Construct):
                 requirements=(POWERTOOLS, PYDANTIC),
                 layers=layers,
                 environment=environment,
-                timeout=timeout or cdk.Duration.minutes(15),
+                timeout=timeout or durations.minutes(15),
                 memory_size=memory_size,
                 description=description,
                 key=key,
@@ -224,7 +226,7 @@ class DriftMonitor(Construct):
         self.rule = scheduled_rule(
             self,
             "Schedule",
-            schedule=schedule or events.Schedule.rate(cdk.Duration.days(1)),
+            schedule=schedule or events.Schedule.rate(durations.days(1)),
             target=target,
             description=f"Scheduled drift check of {model_name}",
             shared=shared_functions.schedules if shared_functions is not None else None,
@@ -333,7 +335,7 @@ class DriftMonitor(Construct):
         )
 
     def _failure_metric(self) -> cloudwatch.MathExpression:
-        period = cdk.Duration.hours(1)
+        period = durations.hours(1)
         run_errors = self._drift_metric("DriftRunErrors", "Sum", period)
         usage: dict[str, cloudwatch.IMetric] = {"runs": run_errors}
         for index, fn in enumerate(self.functions):
@@ -357,17 +359,18 @@ class DriftMonitor(Construct):
 
     def _grant_data_read(self, role: iam.IRole, bucket: s3.IBucket, list_only: bool = False) -> None:
         prefix = self._data_prefix
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}/*", f"{prefix}/"]}},
-            )
+            ),
         )
         if list_only:
             return
         objects = bucket.arn_for_objects(f"{prefix}/*")
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
+        add_statement(role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
         self._kms(role, bucket, "kms:Decrypt")
         acknowledge_wildcards(
             role,
@@ -376,24 +379,25 @@ class DriftMonitor(Construct):
         )
 
     def _grant_baseline_read(self, role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(key)])
+        add_statement(
+            role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(key)])
         )
         self._kms(role, bucket, "kms:Decrypt")
 
     def _grant_results(self, role: iam.IRole) -> None:
         bucket, prefix = self.results_bucket, self.results_prefix
         objects = bucket.arn_for_objects(f"{prefix}/*")
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[objects])
+        add_statement(
+            role, iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[objects])
         )
         # ListBucket lets a missing result read as NoSuchKey (not AccessDenied): first run of a window
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
-            )
+            ),
         )
         self._kms(role, bucket, "kms:Decrypt", "kms:GenerateDataKey")
         acknowledge_wildcards(
@@ -403,8 +407,8 @@ class DriftMonitor(Construct):
         )
 
     def _grant_events(self, role: iam.IRole) -> None:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.event_bus.event_bus_arn])
+        add_statement(
+            role, iam.PolicyStatement(actions=["events:PutEvents"], resources=[self.event_bus.event_bus_arn])
         )
 
     def _state_machine(
@@ -534,7 +538,7 @@ class DriftMonitor(Construct):
                 domains=["model_monitoring", "drift"],
                 layers=[analysis],
                 environment=environment,
-                timeout=timeout or cdk.Duration.minutes(15),
+                timeout=timeout or durations.minutes(15),
                 memory_size=1024,
                 description=f"Model performance of {self.model_name} from ground-truth labels",
                 key=self._key,
@@ -543,19 +547,18 @@ class DriftMonitor(Construct):
         self.performance_function = fn
         self._grant_data_read(fn.role, data_bucket)
         label_objects = labels_bucket.arn_for_objects(f"{labels}/*")
-        fn.role.add_to_principal_policy(
+        add_statement(
+            fn.role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[labels_bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{labels}/*"]}},
-            )
+            ),
         )
-        fn.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[label_objects])
-        )
+        add_statement(fn.role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[label_objects]))
         self._kms(fn.role, labels_bucket, "kms:Decrypt")
         results = self.results_bucket.arn_for_objects(f"{prefix}/*")
-        fn.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[results]))
+        add_statement(fn.role, iam.PolicyStatement(actions=["s3:PutObject"], resources=[results]))
         self._kms(fn.role, self.results_bucket, "kms:GenerateDataKey")
         acknowledge_wildcards(
             fn.role,
@@ -565,7 +568,7 @@ class DriftMonitor(Construct):
         self.performance_rule = scheduled_rule(
             self,
             "PerformanceSchedule",
-            schedule=events.Schedule.rate(cdk.Duration.days(1)),
+            schedule=events.Schedule.rate(durations.days(1)),
             target=targets.LambdaFunction(fn.function, event=event, retry_attempts=2),
             description=f"Daily performance check of {self.model_name}",
             shared=self._shared.schedules if self._shared is not None else None,

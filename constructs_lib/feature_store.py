@@ -31,6 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.protected_table import protected_table
@@ -43,10 +44,10 @@ from lambdas.feature_store.registry import FeatureGroup
 
 PYARROW = "pyarrow>=15,<27"
 ATHENA_RESULTS_PREFIX = "athena-results"
-DEFAULT_INFREQUENT_ACCESS_AFTER = cdk.Duration.days(30)
-DEFAULT_GLACIER_AFTER = cdk.Duration.days(180)
-ONE_MINUTE = cdk.Duration.minutes(1)
-FIVE_MINUTES = cdk.Duration.minutes(5)
+DEFAULT_INFREQUENT_ACCESS_AFTER = durations.days(30)
+DEFAULT_GLACIER_AFTER = durations.days(180)
+ONE_MINUTE = durations.minutes(1)
+FIVE_MINUTES = durations.minutes(5)
 
 
 class FeatureStore(Construct):
@@ -176,7 +177,7 @@ class FeatureStore(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+            retention_period=durations.days(14),
         )
         acknowledge(
             self.dead_letter_queue,
@@ -190,7 +191,7 @@ class FeatureStore(Construct):
             encryption_master_key=self.key,
             enforce_ssl=True,
             # Six times the function timeout, as Lambda's SQS guidance recommends.
-            visibility_timeout=cdk.Duration.minutes(6),
+            visibility_timeout=durations.minutes(6),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=self._max_receive_count
             ),
@@ -211,7 +212,7 @@ class FeatureStore(Construct):
                 env.ENV_IDEMPOTENCY_TABLE: self.idempotency_table.table_name,
                 env.ENV_GLUE_DATABASE: self.glue_database_name,
             },
-            timeout=cdk.Duration.minutes(1),
+            timeout=durations.minutes(1),
             memory_size=self._ingestion_memory,
             description="Feature store ingestion: SQS records to the online and offline stores",
             key=self.key,
@@ -234,7 +235,7 @@ class FeatureStore(Construct):
             "IngestDLQAlarm",
             alarm_description="Feature records failed ingestion repeatedly and are in the dead-letter queue",
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(1), statistic="Maximum"
+                period=durations.minutes(1), statistic="Maximum"
             ),
             threshold=0,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -273,7 +274,7 @@ class FeatureStore(Construct):
                 env.ENV_ATHENA_OUTPUT: output,
                 env.ENV_GLUE_DATABASE: self.glue_database_name,
             },
-            timeout=cdk.Duration.minutes(5),
+            timeout=durations.minutes(5),
             memory_size=256,
             description="Runs point-in-time training-set queries on Athena for the retraining pipeline",
             key=self.key,

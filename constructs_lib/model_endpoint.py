@@ -36,6 +36,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from lambdas.serving.config_hash import hashed_name, is_valid_name
 
@@ -106,8 +107,8 @@ class ScalingSpec:
     max_capacity: int = 4
     target_invocations_per_instance: float | None = 1000
     target_latency_ms: float | None = None
-    scale_in_cooldown: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
-    scale_out_cooldown: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(1))
+    scale_in_cooldown: cdk.Duration = field(default_factory=lambda: durations.minutes(5))
+    scale_out_cooldown: cdk.Duration = field(default_factory=lambda: durations.minutes(1))
     scheduled: Sequence[ScheduledCapacity] = ()
 
 
@@ -135,9 +136,9 @@ class DeploymentPolicy:
     traffic_routing: TrafficRouting = "CANARY"
     canary_percent: int = 10
     linear_step_percent: int = 20
-    wait_interval: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
-    termination_wait: cdk.Duration = field(default_factory=lambda: cdk.Duration.minutes(5))
-    max_execution_time: cdk.Duration = field(default_factory=lambda: cdk.Duration.hours(1))
+    wait_interval: cdk.Duration = field(default_factory=lambda: durations.minutes(5))
+    termination_wait: cdk.Duration = field(default_factory=lambda: durations.minutes(5))
+    max_execution_time: cdk.Duration = field(default_factory=lambda: durations.hours(1))
     auto_rollback: bool = True
     # Errors per minute (summed over variants) that trip the 5xx and model-error alarms.
     error_threshold: int = 5
@@ -346,9 +347,9 @@ class ModelEndpoint(Construct):
 
     def _validate_timings(self, policy: DeploymentPolicy) -> None:
         path = self.node.path
-        wait = policy.wait_interval.to_seconds()
-        termination = policy.termination_wait.to_seconds()
-        maximum = policy.max_execution_time.to_seconds()
+        wait = durations.in_seconds(policy.wait_interval)
+        termination = durations.in_seconds(policy.termination_wait)
+        maximum = durations.in_seconds(policy.max_execution_time)
         # Ranges of the SageMaker API (BlueGreenUpdatePolicy, TrafficRoutingConfig).
         if not 0 <= wait <= 3600:
             raise _fail(path, f"deployment.wait_interval must be 0-3600 s, got {wait:g} s")
@@ -577,7 +578,7 @@ class ModelEndpoint(Construct):
         policy = self.deployment
         routing: dict[str, Any] = {
             "type": policy.traffic_routing,
-            "wait_interval_in_seconds": int(policy.wait_interval.to_seconds()),
+            "wait_interval_in_seconds": int(durations.in_seconds(policy.wait_interval)),
         }
         if policy.traffic_routing == "CANARY":
             routing["canary_size"] = sagemaker.CfnEndpoint.CapacitySizeProperty(
@@ -599,8 +600,8 @@ class ModelEndpoint(Construct):
         return sagemaker.CfnEndpoint.DeploymentConfigProperty(
             blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
                 traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(**routing),
-                termination_wait_in_seconds=int(policy.termination_wait.to_seconds()),
-                maximum_execution_timeout_in_seconds=int(policy.max_execution_time.to_seconds()),
+                termination_wait_in_seconds=int(durations.in_seconds(policy.termination_wait)),
+                maximum_execution_timeout_in_seconds=int(durations.in_seconds(policy.max_execution_time)),
             ),
             auto_rollback_configuration=rollback,
         )
@@ -640,7 +641,7 @@ class ModelEndpoint(Construct):
             metric_name=metric_name,
             dimensions_map={"EndpointName": self.endpoint_name, "VariantName": name},
             statistic=statistic,
-            period=period or cdk.Duration.minutes(1),
+            period=period or durations.minutes(1),
         )
 
     def metric_invocations(
@@ -677,7 +678,7 @@ class ModelEndpoint(Construct):
             expression=f"{combine}([{','.join(metrics)}])",
             using_metrics=metrics,
             label=f"{metric_name} ({combine.lower()} over variants)",
-            period=cdk.Duration.minutes(1),
+            period=durations.minutes(1),
         )
 
     def _rollback_alarms(self, alarm_topic: sns.ITopic | None) -> dict[str, cloudwatch.Alarm]:

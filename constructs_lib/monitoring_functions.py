@@ -25,6 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.shared_schedules import SharedSchedules
@@ -57,7 +58,7 @@ class MonitoringFunctions(Construct):
         self._key = key
         self._alarm_topic = alarm_topic
         self._performance_memory_size = performance_memory_size
-        self._timeout = timeout or cdk.Duration.minutes(15)
+        self._timeout = timeout or durations.minutes(15)
         self.alarms: list[cloudwatch.Alarm] = []
         #: The monitors' schedules: rules shared by the models on the same schedule.
         self.schedules = SharedSchedules(
@@ -102,7 +103,7 @@ class MonitoringFunctions(Construct):
         return self._performance
 
     def _add_alarm(self, fn: PlatformFunction, construct_id: str, what: str) -> None:
-        alarm = fn.function.metric_errors(period=cdk.Duration.hours(1), statistic="Sum").create_alarm(
+        alarm = fn.function.metric_errors(period=durations.hours(1), statistic="Sum").create_alarm(
             self,
             construct_id,
             alarm_description=f"The shared {what} function failed (a timeout or crash); "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -47,7 +48,27 @@ def acknowledge(
             f"(at least {MIN_REASON_LENGTH} characters), got {reason!r}"
         )
     ids = [f"{rule_id}[{item}]" for item in applies_to] if applies_to else [rule_id]
-    cdk.Validations.of(construct).acknowledge(*(cdk.Acknowledgment(id=i, reason=reason) for i in ids))
+    _validations(construct).acknowledge(*(cdk.Acknowledgment(id=i, reason=reason) for i in ids))
+
+
+# Each `Validations.of` and `Stack.of` is a jsii round trip, and a construct often gets several
+# acknowledgements (a role one per wildcard grant): they are looked up once per construct.
+_VALIDATIONS: weakref.WeakKeyDictionary[IConstruct, cdk.Validations] = weakref.WeakKeyDictionary()
+_STACKS: weakref.WeakKeyDictionary[IConstruct, cdk.Stack] = weakref.WeakKeyDictionary()
+
+
+def _validations(construct: IConstruct) -> cdk.Validations:
+    found = _VALIDATIONS.get(construct)
+    if found is None:
+        found = _VALIDATIONS[construct] = cdk.Validations.of(construct)
+    return found
+
+
+def _stack(construct: IConstruct) -> cdk.Stack:
+    found = _STACKS.get(construct)
+    if found is None:
+        found = _STACKS[construct] = cdk.Stack.of(construct)
+    return found
 
 
 def acknowledgements(root: IConstruct) -> Iterator[AcknowledgementRecord]:
@@ -81,7 +102,7 @@ def flatten_reference(scope: IConstruct, value: object) -> str:
         local = _PSEUDO_PARAMETER.sub(lambda found: f"<AWS::{found.group(1)}>", value)
         if "${Token[" not in local:
             return _flatten(local)
-    return _flatten(cdk.Stack.of(scope).resolve(value))
+    return _flatten(_stack(scope).resolve(value))
 
 
 #: How jsii hands the tokens of `cdk.Aws` pseudo parameters to Python.

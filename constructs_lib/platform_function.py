@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.local_bundling import REPO_ROOT, BundleSpec, LayerSize, PipLocalBundler
 from constructs_lib.nag import acknowledge
 
@@ -173,7 +174,7 @@ class PlatformFunction(Construct):
                 **(environment or {}),
             },
             environment_encryption=key,
-            timeout=timeout or cdk.Duration.seconds(30),
+            timeout=timeout or durations.seconds(30),
             memory_size=memory_size,
             description=description,
             role=self.role,

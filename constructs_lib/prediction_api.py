@@ -24,6 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.model_endpoint import ModelEndpoint
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
@@ -131,8 +132,8 @@ class PredictionApi(Construct):
         super().__init__(scope, construct_id)
         self._validate(models)
         throttling = throttling or Throttling()
-        read_timeout = endpoint_read_timeout or cdk.Duration.seconds(5)
-        connect_timeout = endpoint_connect_timeout or cdk.Duration.seconds(1)
+        read_timeout = endpoint_read_timeout or durations.seconds(5)
+        connect_timeout = endpoint_connect_timeout or durations.seconds(1)
         self.parameter_prefix = parameter_prefix or f"/{api_name}/models/"
         log_key = log_key or key
 
@@ -143,7 +144,9 @@ class PredictionApi(Construct):
         self.parameters: dict[str, ssm.StringParameter] = {m.name: self._catalog_parameter(m) for m in models}
 
         # Worst case: every attempt waits the full read timeout, plus backoff and cache I/O.
-        budget = (connect_timeout.to_seconds() + read_timeout.to_seconds()) * throttle_max_attempts + 3
+        budget = (
+            durations.in_seconds(connect_timeout) + durations.in_seconds(read_timeout)
+        ) * throttle_max_attempts + 3
         self.function = PlatformFunction(
             self,
             "Function",
@@ -153,16 +156,16 @@ class PredictionApi(Construct):
                 "CACHE_TABLE_NAME": self.cache_table.table_name,
                 "MODEL_NAMES": ",".join(m.name for m in models),
                 "MODEL_PARAMETER_PREFIX": self.parameter_prefix,
-                "CACHE_TTL_SECONDS": str(int((cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
+                "CACHE_TTL_SECONDS": str(int(durations.in_seconds(cache_ttl or durations.minutes(5)))),
                 "CATALOG_MAX_AGE_SECONDS": str(
-                    int((catalog_max_age or cdk.Duration.minutes(1)).to_seconds())
+                    int(durations.in_seconds(catalog_max_age or durations.minutes(1)))
                 ),
-                "ENDPOINT_CONNECT_TIMEOUT_SECONDS": str(connect_timeout.to_seconds()),
-                "ENDPOINT_READ_TIMEOUT_SECONDS": str(read_timeout.to_seconds()),
+                "ENDPOINT_CONNECT_TIMEOUT_SECONDS": str(durations.in_seconds(connect_timeout)),
+                "ENDPOINT_READ_TIMEOUT_SECONDS": str(durations.in_seconds(read_timeout)),
                 "THROTTLE_MAX_ATTEMPTS": str(throttle_max_attempts),
                 "POWERTOOLS_SERVICE_NAME": "prediction-api",
             },
-            timeout=cdk.Duration.seconds(int(budget) + 1),
+            timeout=durations.seconds(int(budget) + 1),
             memory_size=memory_size,
             description=f"Prediction API {api_name}: cache, validate, invoke SageMaker endpoints",
             key=log_key,

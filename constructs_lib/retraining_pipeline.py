@@ -55,6 +55,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from constructs_lib import durations
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.protected_table import protected_table
@@ -85,8 +87,8 @@ from lambdas.training.run_naming import ARTIFACT_PREFIX, sanitize_name
 from lambdas.training.spot_training import MetricDefinition
 from lambdas.training.start_event import DRIFT_DETAIL_TYPE, DRIFT_SOURCE
 
-DEFAULT_APPROVAL_TIMEOUT = cdk.Duration.days(3)
-DEFAULT_CANARY_WAIT = cdk.Duration.minutes(10)
+DEFAULT_APPROVAL_TIMEOUT = durations.days(3)
+DEFAULT_CANARY_WAIT = durations.minutes(10)
 
 #: Keys of the training-set runner's start event that the pipeline's request may hold;
 #: `output_uri` is not among them: every run writes to its own training-data prefix.
@@ -181,7 +183,7 @@ class RetrainingSteps(Construct):
                     "NOTIFY_TOPIC_ARN": notification_topic.topic_arn,
                     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 },
-                timeout=cdk.Duration.seconds(60),
+                timeout=durations.seconds(60),
                 memory_size=256,
                 description=f"Model retraining: {what}",
                 key=key,
@@ -196,7 +198,7 @@ class RetrainingSteps(Construct):
             domains=["training", "drift"],
             requirements=BASELINE_REQUIREMENTS,
             environment={"POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE},
-            timeout=cdk.Duration.minutes(10),
+            timeout=durations.minutes(10),
             memory_size=3008,
             description="Model retraining: profiles a deployed run's training set as the drift baseline",
             key=key,
@@ -234,26 +236,29 @@ class RetrainingSteps(Construct):
             )
 
         jobs = arn("training-job", "*")
-        role("ReleaseLock").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListTrainingJobs"], resources=["*"])
+        add_statement(
+            role("ReleaseLock"), iam.PolicyStatement(actions=["sagemaker:ListTrainingJobs"], resources=["*"])
         )
-        role("ReleaseLock").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:StopTrainingJob"], resources=[jobs])
+        add_statement(
+            role("ReleaseLock"), iam.PolicyStatement(actions=["sagemaker:StopTrainingJob"], resources=[jobs])
         )
-        role("CheckTraining").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[jobs])
+        add_statement(
+            role("CheckTraining"),
+            iam.PolicyStatement(actions=["sagemaker:DescribeTrainingJob"], resources=[jobs]),
         )
-        role("Evaluate").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+        add_statement(
+            role("Evaluate"), iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
         )
-        role("StartDeploy").add_to_principal_policy(
+        add_statement(
+            role("StartDeploy"),
             iam.PolicyStatement(
                 actions=["sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpointConfig"],
                 resources=[arn("endpoint-config", "*")],
-            )
+            ),
         )
-        role("StartDeploy").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[arn("model", "*")])
+        add_statement(
+            role("StartDeploy"),
+            iam.PolicyStatement(actions=["sagemaker:CreateModel"], resources=[arn("model", "*")]),
         )
         self._acknowledge()
 
@@ -353,8 +358,8 @@ class RetrainingSteps(Construct):
         if model_name is not None and baseline_key is not None:
             self._authorize_baseline(artifact_bucket, model_name, baseline_key)
         reports = artifact_bucket.arn_for_objects(f"{ARTIFACT_PREFIX}/*")
-        self.role("Register").add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports])
+        add_statement(
+            self.role("Register"), iam.PolicyStatement(actions=["s3:PutObject"], resources=[reports])
         )
         acknowledge(
             self.role("Register"),
@@ -379,33 +384,38 @@ class RetrainingSteps(Construct):
                 "Model package versions are numbered by SageMaker within the model's own package group.",
                 applies_to=[f"Resource::{nag_finding(self, packages)}"],
             )
-        self.role("Evaluate").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages])
+        add_statement(
+            self.role("Evaluate"),
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages]),
         )
-        self.role("Register").add_to_principal_policy(
+        add_statement(
+            self.role("Register"),
             iam.PolicyStatement(
                 actions=["sagemaker:CreateModelPackage"],
                 resources=[packages, arn("model-package-group", model_package_group_name)],
-            )
+            ),
         )
         state_machine.grant_task_response(self.role("ApprovalCallback"))
         if endpoint_name is None:
             return
         endpoint = arn("endpoint", endpoint_name.lower())
-        self.role("StartDeploy").add_to_principal_policy(
+        add_statement(
+            self.role("StartDeploy"),
             iam.PolicyStatement(
                 actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"], resources=[endpoint]
-            )
+            ),
         )
-        self.role("StartDeploy").add_to_principal_policy(
+        add_statement(
+            self.role("StartDeploy"),
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
                 resources=[training_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
+            ),
         )
-        self.role("CheckDeploy").add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint])
+        add_statement(
+            self.role("CheckDeploy"),
+            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=[endpoint]),
         )
 
     def _authorize_baseline(self, bucket: s3.IBucket, model_name: str, baseline_key: str) -> None:
@@ -414,18 +424,20 @@ class RetrainingSteps(Construct):
         runs = f"{ARTIFACT_PREFIX}/{sanitize_name(model_name)}"
         training_sets = bucket.arn_for_objects(f"{runs}/*/training-set/*")
         copies = bucket.arn_for_objects(f"{runs}/*/{VERSIONED_NAME}")
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{runs}/*/training-set/*"]}},
-            )
+            ),
         )
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[training_sets]))
-        role.add_to_principal_policy(
+        add_statement(role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[training_sets]))
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[bucket.arn_for_objects(baseline_key), copies]
-            )
+            ),
         )
         acknowledge_wildcards(
             role,
@@ -573,9 +585,11 @@ class RetrainingPipeline(Construct):
 
         # Timeouts: every spot attempt may use its whole wait budget, then approval and deploy.
         attempts = capacity_retry_attempts + 1
-        training_budget = int(max_wait.to_seconds() if managed_spot else max_runtime.to_seconds())
-        retry_seconds = int(capacity_retry_interval.to_seconds())
-        approval_seconds = int(approval_timeout.to_seconds())
+        training_budget = int(
+            durations.in_seconds(max_wait) if managed_spot else durations.in_seconds(max_runtime)
+        )
+        retry_seconds = int(durations.in_seconds(capacity_retry_interval))
+        approval_seconds = int(durations.in_seconds(approval_timeout))
         run_seconds = attempts * (training_budget + retry_seconds * 8) + approval_seconds + 6 * 3600
 
         self.run = RetrainingRun(
@@ -596,7 +610,7 @@ class RetrainingPipeline(Construct):
             approval_timeout_seconds=approval_seconds,
             lock_ttl_seconds=run_seconds,
             timeout_seconds=run_seconds,
-            poll_seconds=int(poll_interval.to_seconds()),
+            poll_seconds=int(durations.in_seconds(poll_interval)),
             capacity_retry_interval_seconds=retry_seconds,
             capacity_retry_attempts=capacity_retry_attempts,
             capacity_retry_backoff=capacity_retry_backoff,
@@ -605,7 +619,7 @@ class RetrainingPipeline(Construct):
                 variant_name=variant_name,
                 alarm_names=list(rollback_alarm_names),
                 canary_percent=canary_percent,
-                canary_wait_seconds=int(canary_wait.to_seconds()),
+                canary_wait_seconds=int(durations.in_seconds(canary_wait)),
                 execution_role_arn=self.training_role.role_arn,
                 baseline_key=self.baseline_key,
                 excluded_columns=self.baseline_excluded_columns,
@@ -769,7 +783,7 @@ class RetrainingPipeline(Construct):
             metric_name="SpotSavings",
             dimensions_map={"model": self.model_name, "service": "training"},
             statistic="Average",
-            period=cdk.Duration.days(1),
+            period=durations.days(1),
         )
 
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.nag import acknowledge
 
 ACCESS_LOGS_ID = "AccessLogsBucket"
@@ -41,7 +42,7 @@ class AccessLogsBucket(Construct):
                 s3.LifecycleRule(
                     id="expire-access-logs",
                     expiration=retention,
-                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    noncurrent_version_expiration=durations.days(30),
                 )
             ],
         )
@@ -57,7 +58,7 @@ class AccessLogsBucket(Construct):
         existing = stack.node.try_find_child(ACCESS_LOGS_ID)
         if isinstance(existing, AccessLogsBucket):
             return existing.bucket
-        return cls(stack, ACCESS_LOGS_ID, retention=retention or cdk.Duration.days(400)).bucket
+        return cls(stack, ACCESS_LOGS_ID, retention=retention or durations.days(400)).bucket
 
 
 class SecureBucket(Construct):
@@ -83,8 +84,8 @@ class SecureBucket(Construct):
             rules.append(
                 s3.LifecycleRule(
                     id="expire-noncurrent-versions",
-                    noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_retention_days),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                    noncurrent_version_expiration=durations.days(noncurrent_version_retention_days),
+                    abort_incomplete_multipart_upload_after=durations.days(7),
                 )
             )
         logs_bucket = server_access_logs_bucket or AccessLogsBucket.of(self)

@@ -21,6 +21,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib import durations
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.model_endpoint import SAGEMAKER_LOG_ACTIONS, SAGEMAKER_VPC_ACTIONS
 from constructs_lib.nag import acknowledge, flatten_reference
 from lambdas.common.asl import JsonPath
@@ -28,10 +30,10 @@ from lambdas.common.errors import InputError
 from lambdas.training.run_naming import ARTIFACT_PREFIX
 from lambdas.training.spot_training import MetricDefinition, SpotTrainingSpec, create_training_job_request
 
-DEFAULT_MAX_RUNTIME = cdk.Duration.hours(24)
-DEFAULT_MAX_WAIT = cdk.Duration.hours(48)
-DEFAULT_POLL_INTERVAL = cdk.Duration.minutes(1)
-DEFAULT_CAPACITY_RETRY_INTERVAL = cdk.Duration.minutes(5)
+DEFAULT_MAX_RUNTIME = durations.hours(24)
+DEFAULT_MAX_WAIT = durations.hours(48)
+DEFAULT_POLL_INTERVAL = durations.minutes(1)
+DEFAULT_CAPACITY_RETRY_INTERVAL = durations.minutes(5)
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
@@ -47,11 +49,12 @@ def nag_finding(scope: Construct, value: str) -> str:
 def grant_key_use(key: kms.IKey, principal: iam.IGrantable) -> None:
     """Encrypt/decrypt with `key`, spelled out: `grant_encrypt_decrypt` adds `kms:ReEncrypt*`
     and `kms:GenerateDataKey*` wildcards that nobody here needs."""
-    principal.grant_principal.add_to_principal_policy(
+    add_statement(
+        principal.grant_principal,
         iam.PolicyStatement(
             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             resources=[key.key_arn],
-        )
+        ),
     )
 
 
@@ -99,8 +102,8 @@ class SpotTrainingStep(Construct):
             instance_type=instance_type,
             instance_count=instance_count,
             volume_size_gb=volume_size_gb,
-            max_runtime_seconds=int(max_runtime.to_seconds()),
-            max_wait_seconds=int(max_wait.to_seconds()),
+            max_runtime_seconds=int(durations.in_seconds(max_runtime)),
+            max_wait_seconds=int(durations.in_seconds(max_wait)),
             kms_key_arn=key.key_arn,
             subnet_ids=[s.subnet_id for s in subnets],
             security_group_ids=[g.security_group_id for g in security_groups],
@@ -132,17 +135,19 @@ class SpotTrainingStep(Construct):
         stack = cdk.Stack.of(self)
         # Only the retraining prefix: training reads its data set and writes checkpoints and output there.
         objects = bucket.arn_for_objects(f"{ARTIFACT_PREFIX}/*")
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 resources=[objects],
-            )
+            ),
         )
-        self.role.add_to_principal_policy(
+        add_statement(
+            self.role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket", "s3:GetBucketLocation"],
                 resources=[bucket.bucket_arn],
-            )
+            ),
         )
         grant_key_use(key, self.role)
         acknowledge(

@@ -25,6 +25,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib import durations
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.nag import acknowledge, flatten_reference
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.protected_table import protected_table
@@ -100,7 +102,7 @@ class StreamingFeaturePipeline(Construct):
             stream_mode=kinesis.StreamMode.ON_DEMAND,
             encryption=kinesis.StreamEncryption.KMS,
             encryption_key=key,
-            retention_period=stream_retention or cdk.Duration.hours(24),
+            retention_period=stream_retention or durations.hours(24),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         if isinstance(self.stream, kinesis.Stream):
@@ -115,7 +117,7 @@ class StreamingFeaturePipeline(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+            retention_period=durations.days(14),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         acknowledge(
@@ -143,7 +145,7 @@ class StreamingFeaturePipeline(Construct):
                 env.ENV_GLUE_DATABASE: glue_database_name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            timeout=timeout or cdk.Duration.seconds(60),
+            timeout=timeout or durations.seconds(60),
             memory_size=memory_size,
             description=f"Windowed streaming features of feature group {spec.feature_group}",
             key=key,
@@ -155,10 +157,10 @@ class StreamingFeaturePipeline(Construct):
         common: dict[str, Any] = {
             "starting_position": starting_position,
             "batch_size": batch_size,
-            "max_batching_window": max_batching_window or cdk.Duration.seconds(1),
+            "max_batching_window": max_batching_window or durations.seconds(1),
             "bisect_batch_on_error": True,
             "retry_attempts": retry_attempts,
-            "max_record_age": max_record_age or cdk.Duration.hours(1),
+            "max_record_age": max_record_age or durations.hours(1),
             "parallelization_factor": parallelization_factor,
             "report_batch_item_failures": True,
             "on_failure": sources.SqsDlq(self.failure_queue),
@@ -193,8 +195,8 @@ class StreamingFeaturePipeline(Construct):
         role = self.consumer.role
         self.state_table.grant(role, "dynamodb:GetItem", "dynamodb:PutItem")
         online_table.grant(role, "dynamodb:PutItem")
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.failure_queue.queue_arn])
+        add_statement(
+            role, iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.failure_queue.queue_arn])
         )
         grant_key_use(self.key, role)
         if online_table.encryption_key is not None:
@@ -202,14 +204,16 @@ class StreamingFeaturePipeline(Construct):
         if offline_bucket.encryption_key is not None:
             grant_key_use(offline_bucket.encryption_key, role)
         prefix = group_prefix(offline_prefix, group.name)
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["s3:PutObject"],
                 resources=[offline_bucket.arn_for_objects(f"{prefix}/*")],
-            )
+            ),
         )
         stack = cdk.Stack.of(self)
-        role.add_to_principal_policy(
+        add_statement(
+            role,
             iam.PolicyStatement(
                 actions=["glue:GetTable"],
                 resources=[
@@ -219,7 +223,7 @@ class StreamingFeaturePipeline(Construct):
                         service="glue", resource="table", resource_name=f"{glue_database_name}/{group.name}"
                     ),
                 ],
-            )
+            ),
         )
         acknowledge(
             role,

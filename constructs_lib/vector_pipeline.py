@@ -17,6 +17,8 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib import durations
+from constructs_lib.iam_statements import add_statement
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.vector_index import KnnIndex
 from constructs_lib.vector_search import VectorSearchDomain
@@ -36,7 +38,7 @@ def grant_embedding(role: iam.IRole, provider: EmbeddingProvider, model: str) ->
             service="bedrock", account="", resource="foundation-model", resource_name=model
         )
         actions = ["bedrock:InvokeModel"]
-    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
+    add_statement(role, iam.PolicyStatement(actions=actions, resources=[arn]))
 
 
 class EmbeddingPipeline(Construct):
@@ -72,14 +74,14 @@ class EmbeddingPipeline(Construct):
         super().__init__(scope, construct_id)
         if overlap_tokens >= max_tokens:
             raise ValueError(f"overlap_tokens ({overlap_tokens}) must be below max_tokens ({max_tokens})")
-        function_timeout = timeout or cdk.Duration.minutes(2)
+        function_timeout = timeout or durations.minutes(2)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=queue_key,
             enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
+            retention_period=durations.days(14),
         )
         self.queue = sqs.Queue(
             self,
@@ -89,8 +91,8 @@ class EmbeddingPipeline(Construct):
             enforce_ssl=True,
             # AWS guidance: at least six times the function timeout, so retries within an
             # invocation never race a redelivery.
-            visibility_timeout=cdk.Duration.seconds(function_timeout.to_seconds() * 6),
-            retention_period=cdk.Duration.days(4),
+            visibility_timeout=durations.seconds(durations.in_seconds(function_timeout) * 6),
+            retention_period=durations.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=max_receive_count
             ),
@@ -123,7 +125,7 @@ class EmbeddingPipeline(Construct):
             event_sources.SqsEventSource(
                 self.queue,
                 batch_size=batch_size,
-                max_batching_window=max_batching_window or cdk.Duration.seconds(5),
+                max_batching_window=max_batching_window or durations.seconds(5),
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )
@@ -183,7 +185,7 @@ class VectorSearchFunction(Construct):
                 "OPENSEARCH_ENDPOINT": domain.domain.domain_endpoint,
                 **embedding_env,
             },
-            timeout=cdk.Duration.seconds(29),
+            timeout=durations.seconds(29),
             memory_size=memory_size,
             key=log_key,
             vpc=vpc,

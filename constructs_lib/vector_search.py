@@ -23,6 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
 
@@ -119,7 +120,7 @@ class VectorSearchDomain(Construct):
             handler="lambdas.vector_search.index_handler.handler",
             domains=["vector_search"],
             description="Creates and updates k-NN indices, ISM policies and FGAC role mappings",
-            timeout=cdk.Duration.minutes(5),
+            timeout=durations.minutes(5),
             memory_size=256,
             key=log_key,
             vpc=vpc,
@@ -291,8 +292,8 @@ class VectorSearchDomain(Construct):
     def _alarms(
         self, topic: sns.ITopic | None, jvm_threshold: float, free_storage_mb: float
     ) -> dict[str, cloudwatch.Alarm]:
-        one_minute = cdk.Duration.minutes(1)
-        five_minutes = cdk.Duration.minutes(5)
+        one_minute = durations.minutes(1)
+        five_minutes = durations.minutes(5)
         specs: Sequence[tuple[str, cloudwatch.IMetric, float, int, cloudwatch.ComparisonOperator, str]] = (
             (
                 "ClusterRed",

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.batch_features import BatchFeaturePipeline
 from constructs_lib.feature_store import FeatureStore
 from constructs_lib.streaming_features import StreamingFeaturePipeline
@@ -102,7 +103,7 @@ class FeatureStoreStack(cdk.Stack):
             glue_database_name=f"{config.name.replace('-', '_')}_feature_store",
             alarm_topic=foundation.alarm_topic,
             ingestion_batch_size=config.feature_store.ingestion_batch_size,
-            infrequent_access_after=cdk.Duration.days(offline.infrequent_access_after_days),
+            infrequent_access_after=durations.days(offline.infrequent_access_after_days),
             glacier_after=_days(offline.glacier_after_days),
             expire_after=_days(offline.expire_after_days),
             training_set_function_name=self.training_set_function_name,
@@ -166,4 +167,4 @@ class FeatureStoreStack(cdk.Stack):
 
 
 def _days(days: int | None) -> cdk.Duration | None:
-    return cdk.Duration.days(days) if days is not None else None
+    return durations.days(days) if days is not None else None

@@ -14,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.key_policies import allow_cloudwatch_logs
 from constructs_lib.secure_bucket import SecureBucket
 from constructs_lib.team_budget import BUDGETS_PRINCIPAL
@@ -106,7 +107,7 @@ class FoundationStack(cdk.Stack):
                 s3.LifecycleRule(
                     id="checkpoints-expire",
                     prefix="checkpoints/",
-                    expiration=cdk.Duration.days(30),
+                    expiration=durations.days(30),
                 )
             ],
         ).bucket
@@ -121,11 +122,11 @@ class FoundationStack(cdk.Stack):
                     transitions=[
                         s3.Transition(
                             storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                            transition_after=cdk.Duration.days(30),
+                            transition_after=durations.days(30),
                         ),
                         s3.Transition(
                             storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                            transition_after=cdk.Duration.days(90),
+                            transition_after=durations.days(90),
                         ),
                     ],
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.model_endpoint import (
     DataCaptureSpec,
     DeploymentPolicy,
@@ -48,8 +49,8 @@ def variant_spec(variant: Variant) -> VariantSpec:
             max_capacity=scaling.max_capacity,
             target_invocations_per_instance=scaling.target_invocations_per_instance,
             target_latency_ms=scaling.target_latency_ms,
-            scale_in_cooldown=cdk.Duration.seconds(duration_seconds(scaling.scale_in_cooldown)),
-            scale_out_cooldown=cdk.Duration.seconds(duration_seconds(scaling.scale_out_cooldown)),
+            scale_in_cooldown=durations.seconds(duration_seconds(scaling.scale_in_cooldown)),
+            scale_out_cooldown=durations.seconds(duration_seconds(scaling.scale_out_cooldown)),
             scheduled=tuple(
                 ScheduledCapacity(
                     name=s.name, schedule=s.schedule, min_capacity=s.min_capacity, max_capacity=s.max_capacity
@@ -68,9 +69,9 @@ def deployment_policy(model: ModelConfig) -> DeploymentPolicy:
         traffic_routing=_ROUTING[policy.strategy],  # type: ignore[arg-type]
         canary_percent=policy.canary_percent,
         linear_step_percent=policy.linear_step_percent,
-        wait_interval=cdk.Duration.seconds(duration_seconds(policy.wait_interval)),
-        termination_wait=cdk.Duration.seconds(duration_seconds(policy.termination_wait)),
-        max_execution_time=cdk.Duration.seconds(duration_seconds(policy.max_execution_time)),
+        wait_interval=durations.seconds(duration_seconds(policy.wait_interval)),
+        termination_wait=durations.seconds(duration_seconds(policy.termination_wait)),
+        max_execution_time=durations.seconds(duration_seconds(policy.max_execution_time)),
         auto_rollback=policy.auto_rollback,
     )
 
@@ -166,5 +167,5 @@ class ServingStack(cdk.Stack):
             throttling=Throttling(
                 rate_limit=api.rate_limit, burst_limit=api.burst_limit, daily_quota=api.daily_quota
             ),
-            cache_ttl=cdk.Duration.seconds(min(duration_seconds(m.serving.cache_ttl) for m in models)),
+            cache_ttl=durations.seconds(min(duration_seconds(m.serving.cache_ttl) for m in models)),
         )

@@ -10,6 +10,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from constructs_lib import durations
 from constructs_lib.model_endpoint import rollback_alarm_ids, rollback_alarm_name
 from constructs_lib.retraining_pipeline import RetrainingPipeline, RetrainingSteps
 from stacks.config.models import ModelConfig, PlatformConfig, duration_seconds
@@ -19,7 +20,7 @@ from stacks.serving_stack import endpoint_name
 
 
 def _seconds(value: str) -> cdk.Duration:
-    return cdk.Duration.seconds(duration_seconds(value))
+    return durations.seconds(duration_seconds(value))
 
 
 def training_set_request(config: PlatformConfig, model: ModelConfig) -> dict[str, Any]:
