@@ -29,7 +29,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -43,6 +42,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from constructs_lib import durations
+from constructs_lib.alarm_actions import notify
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.iam_statements import add_statement
 from constructs_lib.monitoring_functions import (
@@ -267,7 +267,7 @@ class DriftMonitor(Construct):
             )
         if alarm_topic is not None:
             for alarm in self.alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+                notify(alarm, alarm_topic)
         self.dashboard = self._dashboard(endpoint_name, variant_names, monitored_features)
 
     # ------------------------------------------------------------------ public surface

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib import durations
+from constructs_lib.alarm_actions import notify
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.protected_table import protected_table
@@ -243,7 +243,7 @@ class FeatureStore(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         if self._alarm_topic is not None:
-            self.dlq_alarm.add_alarm_action(cw_actions.SnsAction(self._alarm_topic))
+            notify(self.dlq_alarm, self._alarm_topic)
 
     def _training_sets(self) -> None:
         output = f"s3://{self.offline_bucket.bucket_name}/{ATHENA_RESULTS_PREFIX}/"

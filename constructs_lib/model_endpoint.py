@@ -19,6 +19,7 @@ synth time with a message naming the variant.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from typing import Any, Literal
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -37,6 +37,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import durations
+from constructs_lib.alarm_actions import notify
 from constructs_lib.nag import acknowledge, acknowledge_wildcards
 from lambdas.serving.config_hash import hashed_name, is_valid_name
 
@@ -291,10 +292,15 @@ class ModelEndpoint(Construct):
     def _local_storage(self) -> bool:
         return any(v.instance_type is not None and has_local_storage(v.instance_type) for v in self.variants)
 
+    @functools.cached_property
+    def _path(self) -> str:
+        # Each read of node.path is two jsii round trips; validation names the endpoint often.
+        return self.node.path
+
     def _validate(
         self, image: str, artifact: str, data_capture: DataCaptureSpec | None, vpc: ec2.IVpc | None
     ) -> None:
-        path = self.node.path
+        path = self._path
         if not is_valid_name(self.endpoint_name):
             raise _fail(
                 path, f"endpoint_name {self.endpoint_name!r} must be 1-63 letters, digits and inner hyphens"
@@ -346,7 +352,7 @@ class ModelEndpoint(Construct):
         self._validate_timings(policy)
 
     def _validate_timings(self, policy: DeploymentPolicy) -> None:
-        path = self.node.path
+        path = self._path
         wait = durations.in_seconds(policy.wait_interval)
         termination = durations.in_seconds(policy.termination_wait)
         maximum = durations.in_seconds(policy.max_execution_time)
@@ -368,7 +374,7 @@ class ModelEndpoint(Construct):
             )
 
     def _validate_variant(self, variant: VariantSpec) -> None:
-        where = f"{self.node.path}: variant {variant.name!r}"
+        where = f"{self._path}: variant {variant.name!r}"
         if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", variant.name) or len(variant.name) > 63:
             raise ValueError(f"{where}: name must be letters, digits and inner hyphens")
         if variant.serverless is not None:
@@ -723,7 +729,7 @@ class ModelEndpoint(Construct):
                 alarm_description=description,
             )
             if alarm_topic is not None:
-                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+                notify(alarm, alarm_topic)
             alarms[alarm_id] = alarm
         return alarms
 

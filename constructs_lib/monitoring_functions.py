@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib import durations
+from constructs_lib.alarm_actions import notify
 from constructs_lib.analysis_layer import AnalysisLayer
 from constructs_lib.platform_function import POWERTOOLS, PYDANTIC, PlatformFunction
 from constructs_lib.shared_schedules import SharedSchedules
@@ -114,5 +114,5 @@ class MonitoringFunctions(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         if self._alarm_topic is not None:
-            alarm.add_alarm_action(cw_actions.SnsAction(self._alarm_topic))
+            notify(alarm, self._alarm_topic)
         self.alarms.append(alarm)

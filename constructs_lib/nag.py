@@ -55,6 +55,9 @@ def acknowledge(
 # acknowledgements (a role one per wildcard grant): they are looked up once per construct.
 _VALIDATIONS: weakref.WeakKeyDictionary[IConstruct, cdk.Validations] = weakref.WeakKeyDictionary()
 _STACKS: weakref.WeakKeyDictionary[IConstruct, cdk.Stack] = weakref.WeakKeyDictionary()
+# Shared resources (a shard's functions, buckets) are acknowledged once per model: a value is
+# resolved once per stack.
+_FLATTENED: weakref.WeakKeyDictionary[cdk.Stack, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _validations(construct: IConstruct) -> cdk.Validations:
@@ -102,7 +105,13 @@ def flatten_reference(scope: IConstruct, value: object) -> str:
         local = _PSEUDO_PARAMETER.sub(lambda found: f"<AWS::{found.group(1)}>", value)
         if "${Token[" not in local:
             return _flatten(local)
-    return _flatten(_stack(scope).resolve(value))
+    stack = _stack(scope)
+    if not isinstance(value, str):
+        return _flatten(stack.resolve(value))
+    flattened = _FLATTENED.setdefault(stack, {})
+    if value not in flattened:
+        flattened[value] = _flatten(stack.resolve(value))
+    return flattened[value]
 
 
 #: How jsii hands the tokens of `cdk.Aws` pseudo parameters to Python.

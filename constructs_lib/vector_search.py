@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -24,6 +23,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib import durations
+from constructs_lib.alarm_actions import notify
 from constructs_lib.nag import acknowledge
 from constructs_lib.platform_function import PlatformFunction
 
@@ -349,7 +349,7 @@ class VectorSearchDomain(Construct):
                 alarm_description=description,
             )
             if topic is not None:
-                alarm.add_alarm_action(cw_actions.SnsAction(topic))
+                notify(alarm, topic)
             alarms[name] = alarm
         return alarms
 

@@ -144,8 +144,9 @@ class ServingStack(cdk.Stack):
                 latency_slo_ms=model.serving.latency_slo_ms,
                 alarm_topic=foundation.alarm_topic,
             )
-            cdk.Tags.of(endpoint).add("team", model.team)
-            cdk.Tags.of(endpoint).add("model", model.name)
+            tags = cdk.Tags.of(endpoint)
+            tags.add("team", model.team)
+            tags.add("model", model.name)
             self.endpoints[model.name] = endpoint
 
         api = config.prediction_api

@@ -127,8 +127,9 @@ class TrainingStack(cdk.Stack):
                 vpc_subnets=foundation.private_subnets,
                 security_groups=[self.training_security_group],
             )
-            cdk.Tags.of(pipeline).add("team", model.team)
-            cdk.Tags.of(pipeline).add("model", model.name)
+            tags = cdk.Tags.of(pipeline)
+            tags.add("team", model.team)
+            tags.add("model", model.name)
             self.pipelines[model.name] = pipeline
 
     def _import_training_set_function(
