@@ -12,6 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PYTHON_CANDIDATES := python3 python3.13 python3.12 python3.11
 HOST_PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 SETUP_STAMP := $(VENV)/.setup-stamp
+BYTECODE_STAMP := $(VENV)/.bytecode-stamp
 NODE_STAMP  := node_modules/.install-stamp
 CONFIG      ?= config/default.yaml
 USAGE       ?= config/usage.yaml
@@ -25,7 +26,7 @@ help:
 	@echo "make test    set up what is missing and run the whole test suite"
 	@echo "make lint    ruff and mypy;  make bench  benchmarks;  make docs  regenerate generated docs"
 
-setup: $(SETUP_STAMP) $(NODE_STAMP)
+setup: $(SETUP_STAMP) $(BYTECODE_STAMP) $(NODE_STAMP)
 
 $(SETUP_STAMP): pyproject.toml
 	@if [ -z "$(HOST_PYTHON)" ]; then echo "make: Python 3.11 or newer is required and none of $(PYTHON_CANDIDATES) is; install one or set HOST_PYTHON" >&2; exit 1; fi
@@ -34,8 +35,11 @@ $(SETUP_STAMP): pyproject.toml
 		{ echo "make: cannot reach the Python package index (pip index versions pip failed); check the network or PIP_INDEX_URL" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# cdk.json runs the app with `python -O` (stacks/app_command.py); pip compiles only the
-	@# unoptimized bytecode, and without the optimized one every synth would compile aws-cdk-lib.
+	@touch $@
+
+# cdk.json runs the app with `python -O` (stacks/app_command.py); pip compiles only the
+# unoptimized bytecode, and without the optimized one every synth would compile aws-cdk-lib.
+$(BYTECODE_STAMP): $(SETUP_STAMP)
 	$(BIN)/python -m compileall -q -j 0 -o 1 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
 	@touch $@
 

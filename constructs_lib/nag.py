@@ -56,7 +56,9 @@ def acknowledge(
 _VALIDATIONS: weakref.WeakKeyDictionary[IConstruct, cdk.Validations] = weakref.WeakKeyDictionary()
 _STACKS: weakref.WeakKeyDictionary[IConstruct, cdk.Stack] = weakref.WeakKeyDictionary()
 # Shared resources (a shard's functions, buckets) are acknowledged once per model: a value is
-# resolved once per stack.
+# resolved once per stack. The values are resource attributes (ARNs), which resolve the same
+# whenever they are read; were one to change, the acknowledgement would miss its finding and
+# synth would fail, not pass silently.
 _FLATTENED: weakref.WeakKeyDictionary[cdk.Stack, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
