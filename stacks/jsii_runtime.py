@@ -15,15 +15,18 @@ relay's JSON lines, so the Python side sees exactly what it saw before.
 
 The shim depends on how the kernel opens its channel. `configure_jsii_runtime` copies the
 kernel from the installed jsii package and uses the shim only if the kernel still opens the
-channel as `API_CHANNEL` says; with any other jsii it leaves jsii's own relay in place.
+channel as `API_CHANNEL` says and, started under the shim, greets and exits as jsii's kernel
+does (tried once per kernel, when it is copied); otherwise it leaves jsii's own relay in place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -131,23 +134,47 @@ def configure_jsii_runtime(
     folder = directory or Path(sys.prefix) / "share" / "mlplatform"
     root = folder / f"jsii-runtime-{digest.hexdigest()[:16]}"
     entry = root / "bin" / "jsii-runtime.js"
-    if not entry.is_file() and not _write(root, {**files, "bin/jsii-runtime.js": RUNTIME_SHIM.encode()}):
+    files = {**files, ENTRY: RUNTIME_SHIM.encode()}
+    if not entry.is_file() and not _write(root, files, env.get("JSII_NODE") or "node"):
         return None
     env[RUNTIME_ENV] = str(entry)
     return entry
 
 
-def _write(root: Path, files: Mapping[str, bytes]) -> bool:
-    # Written aside and renamed: tests and synth workers may get here at the same time.
+ENTRY = "bin/jsii-runtime.js"
+
+
+def handshakes(entry: Path, node: str) -> bool:
+    """Whether the kernel started from `entry` greets as jsii's does and exits when told to."""
+    try:
+        result = subprocess.run(
+            [node, str(entry)], input=b'{"exit":0}\n', capture_output=True, timeout=60, check=False
+        )
+        greeting = json.loads(result.stdout.split(b"\n", 1)[0])
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return False
+    return (
+        result.returncode == 0
+        and isinstance(greeting, dict)
+        and str(greeting.get("hello", "")).startswith("@jsii/runtime@")
+    )
+
+
+def _write(root: Path, files: Mapping[str, bytes], node: str) -> bool:
+    # Written aside, tried once, and renamed: tests and synth workers may get here at the same
+    # time. A kernel that does not start under the shim is never put in place.
     scratch = root.parent / f".{root.name}.{os.getpid()}"
     try:
         for name, content in files.items():
             target = scratch / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
+        if not handshakes(scratch / ENTRY, node):
+            shutil.rmtree(scratch, ignore_errors=True)
+            return False
         os.rename(scratch, root)
     except OSError:
         shutil.rmtree(scratch, ignore_errors=True)
         # Another process may have renamed its copy into place first.
-        return (root / "bin" / "jsii-runtime.js").is_file()
+        return (root / ENTRY).is_file()
     return True

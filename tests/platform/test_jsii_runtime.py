@@ -98,14 +98,40 @@ def test_a_kernel_the_shim_does_not_know_keeps_jsiis_relay(
     assert environ == {} and list(tmp_path.iterdir()) == []
 
 
+# Fakes of lib/program.js that open the channel as jsii's does (API_CHANNEL is in the text).
+GREETING_KERNEL = """// readFD:3,writeFD:3
+const fs = require('fs');
+fs.writeSync(3, Buffer.from(JSON.stringify({ hello: '@jsii/runtime@1.0.0' }) + '\\n'));
+fs.readSync(3, Buffer.alloc(100), 0, 100, null);
+"""
+SILENT_KERNEL = "// readFD:3,writeFD:3\nprocess.exit(3);\n"
+
+
+@pytest.mark.parametrize(("program", "used"), [(GREETING_KERNEL, True), (SILENT_KERNEL, False)])
+def test_the_shim_is_used_only_with_a_kernel_that_starts_under_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str, used: bool
+) -> None:
+    monkeypatch.setattr(jsii_runtime, "kernel_files", lambda: {"lib/program.js": program.encode()})
+    node = node_binary()
+    assert node is not None
+    environ = {"JSII_NODE": str(node)}
+    entry = configure_jsii_runtime(environ, tmp_path)
+    if used:
+        assert entry is not None and environ["JSII_RUNTIME"] == str(entry)
+        assert [p.name for p in tmp_path.iterdir()] == [entry.parent.parent.name]
+    else:
+        assert entry is None and "JSII_RUNTIME" not in environ
+        assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
 def test_a_set_jsii_runtime_wins_and_a_second_call_reuses_the_copy(tmp_path: Path) -> None:
     chosen = {"JSII_RUNTIME": "/opt/jsii/bin/jsii-runtime.js"}
     assert configure_jsii_runtime(chosen, tmp_path) is None
     assert chosen == {"JSII_RUNTIME": "/opt/jsii/bin/jsii-runtime.js"}
-    first = configure_jsii_runtime({}, tmp_path)
+    first = configure_jsii_runtime({"JSII_NODE": str(node_binary())}, tmp_path)
     assert first is not None and (first.parent.parent / "lib" / "program.js").is_file()
     written = first.stat().st_mtime_ns
-    assert configure_jsii_runtime({}, tmp_path) == first
+    assert configure_jsii_runtime({"JSII_NODE": "/no/node/needed/for/a/copy/in/place"}, tmp_path) == first
     assert first.stat().st_mtime_ns == written
     assert [p.name for p in tmp_path.iterdir()] == [first.parent.parent.name]  # no scratch left behind
 
