@@ -33,12 +33,17 @@ def cdk_app_command(cdk_json: Path = CDK_JSON) -> list[str]:
     return shlex.split(json.loads(cdk_json.read_text(encoding="utf-8"))["app"])
 
 
+#: Python options whose value is the next argument (``-X importtime``, ``-W error``).
+_OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "--check-hash-based-pycs"})
+
+
 def cdk_app_python_options(cdk_json: Path = CDK_JSON) -> list[str]:
     """The options cdk.json's command passes to Python before the script (e.g. ``["-O"]``)."""
-    command = cdk_app_command(cdk_json)
+    arguments = cdk_app_command(cdk_json)[1:]
     options: list[str] = []
-    for argument in command[1:]:
-        if not argument.startswith("-"):
-            break
-        options.append(argument)
+    while arguments and arguments[0].startswith("-"):
+        option = arguments.pop(0)
+        options.append(option)
+        if option in _OPTIONS_WITH_VALUE and arguments:
+            options.append(arguments.pop(0))
     return options

@@ -27,7 +27,11 @@ def test_cdk_json_runs_the_app_optimized() -> None:
 
 @pytest.mark.parametrize(
     ("app", "options"),
-    [("python app.py", []), (".venv/bin/python -O -X importtime app.py", ["-O", "-X"])],
+    [
+        ("python app.py", []),
+        (".venv/bin/python -O -X importtime app.py", ["-O", "-X", "importtime"]),
+        ("python -OO -W error -Ximporttime app.py", ["-OO", "-W", "error", "-Ximporttime"]),
+    ],
 )
 def test_the_options_are_those_before_the_script(tmp_path: Path, app: str, options: list[str]) -> None:
     cdk_json = tmp_path / "cdk.json"

@@ -144,4 +144,6 @@ def test_the_installed_kernel_is_one_the_shim_knows() -> None:
 
 
 def test_the_suite_runs_through_the_shim() -> None:
+    if not os.environ.get("JSII_NODE", "").endswith("/jsii-node"):
+        pytest.skip("JSII_NODE was set before the session: jsii runs as you chose")
     assert os.environ.get("JSII_RUNTIME", "").endswith("bin/jsii-runtime.js")
